@@ -1,0 +1,32 @@
+/**
+ * The API's data sources, defined once for CDK and the local runtime. Resolver files name theirs in a
+ * `@dataSource` tag (see scripts/build-resolvers.ts), so wiring is derived from the resolver files.
+ */
+import type { TableId } from './tables';
+
+export type LambdaFunctionId = 'auth' | 'mal' | 'history' | 'sync-control' | 'account';
+
+export type DataSourceDefinition =
+  | { name: string; kind: 'dynamodb'; table: TableId }
+  | { name: string; kind: 'lambda'; function: LambdaFunctionId }
+  | { name: string; kind: 'none' };
+
+export const DATA_SOURCES: readonly DataSourceDefinition[] = [
+  { name: 'UsersTable', kind: 'dynamodb', table: 'users' },
+  { name: 'SeriesDataTable', kind: 'dynamodb', table: 'series-data' },
+  { name: 'MalMappingsTable', kind: 'dynamodb', table: 'mal-mappings' },
+  { name: 'SyncJobsTable', kind: 'dynamodb', table: 'sync-jobs' },
+  { name: 'SyncHistoryTable', kind: 'dynamodb', table: 'sync-history' },
+  { name: 'AuthFunction', kind: 'lambda', function: 'auth' },
+  { name: 'MalFunction', kind: 'lambda', function: 'mal' },
+  { name: 'HistoryFunction', kind: 'lambda', function: 'history' },
+  { name: 'SyncControlFunction', kind: 'lambda', function: 'sync-control' },
+  { name: 'AccountFunction', kind: 'lambda', function: 'account' },
+  { name: 'None', kind: 'none' },
+];
+
+export function dataSourceDefinition(name: string): DataSourceDefinition {
+  const found = DATA_SOURCES.find((d) => d.name === name);
+  if (!found) throw new Error(`unknown data source ${name}; known: ${DATA_SOURCES.map((d) => d.name).join(', ')}`);
+  return found;
+}
