@@ -38,10 +38,13 @@ export class UtilErrorSignal extends Error {
 export class EarlyReturnSignal extends Error {
   override readonly name = 'EarlyReturnSignal';
   readonly value: unknown;
+  /** `{ skipTo: 'END' | 'NEXT' }` from `runtime.earlyReturn(obj, returnOptions)`, if given. */
+  readonly returnOptions?: { skipTo: 'END' | 'NEXT' };
 
-  constructor(value?: unknown, options?: { cause?: unknown }) {
+  constructor(value?: unknown, returnOptions?: { skipTo: 'END' | 'NEXT' }, options?: { cause?: unknown }) {
     super('runtime.earlyReturn', options);
     this.value = value;
+    this.returnOptions = returnOptions;
   }
 }
 

@@ -1,0 +1,111 @@
+// Conversions between plain JS values and the DynamoDB typed values AppSync uses.
+// AppSync's util.dynamodb emits numbers as JSON numbers ({ N: 12 }) and null as { NULL: null };
+// the SDK wants { N: '12' } and { NULL: true }, so the data source normalises on the way out.
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** util.dynamodb.toDynamoDB: strings → S, numbers → N, booleans → BOOL, lists → L, objects → M. */
+export function toDynamoDB(value: unknown): unknown {
+  if (value === null || value === undefined) return { NULL: null };
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'number') return { N: value };
+  if (typeof value === 'bigint') return { N: value.toString() };
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (Array.isArray(value)) return { L: value.map((v) => toDynamoDB(v)) };
+  if (isPlainObject(value)) return { M: toMapValues(value) };
+  return { S: String(value) };
+}
+
+/** util.dynamodb.toMapValues: each value of the object converted, the object itself not wrapped. */
+export function toMapValues(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    // AppSync drops undefined (absent in JSON); explicit null becomes { NULL: null }.
+    if (v === undefined) continue;
+    out[k] = toDynamoDB(v);
+  }
+  return out;
+}
+
+export class InvalidAttributeValueError extends Error {
+  override readonly name = 'InvalidAttributeValueError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const TYPE_KEYS = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'L', 'M', 'SS', 'NS', 'BS']);
+
+/** One AppSync-style typed value → SDK AttributeValue; throws InvalidAttributeValueError. */
+export function toSdkAttributeValue(value: unknown, path = 'value'): AttributeValue {
+  if (!isPlainObject(value)) throw new InvalidAttributeValueError(`${path} is not a typed value`);
+  const keys = Object.keys(value).filter((k) => value[k] !== undefined);
+  if (keys.length !== 1 || !TYPE_KEYS.has(keys[0]!)) {
+    throw new InvalidAttributeValueError(`${path} must have exactly one of ${[...TYPE_KEYS].join(', ')}`);
+  }
+  const type = keys[0]!;
+  const v = value[type];
+  switch (type) {
+    case 'S':
+      return { S: String(v) };
+    case 'N':
+      return { N: String(v) };
+    case 'B':
+      return { B: Buffer.from(String(v), 'base64') };
+    case 'BOOL':
+      return { BOOL: Boolean(v) };
+    case 'NULL':
+      return { NULL: true };
+    case 'SS':
+      return { SS: asArray(v, path).map(String) };
+    case 'NS':
+      return { NS: asArray(v, path).map(String) };
+    case 'BS':
+      return { BS: asArray(v, path).map((b) => Buffer.from(String(b), 'base64')) };
+    case 'L':
+      return { L: asArray(v, path).map((e, i) => toSdkAttributeValue(e, `${path}[${i}]`)) };
+    default: {
+      if (!isPlainObject(v)) throw new InvalidAttributeValueError(`${path}.M is not a map`);
+      return { M: toSdkAttributeMap(v, `${path}.M`) };
+    }
+  }
+}
+
+function asArray(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) throw new InvalidAttributeValueError(`${path} set/list is not an array`);
+  return v;
+}
+
+export function toSdkAttributeMap(map: unknown, path = 'map'): Record<string, AttributeValue> {
+  if (!isPlainObject(map)) throw new InvalidAttributeValueError(`${path} is not a map of typed values`);
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(map)) {
+    if (v === undefined) continue;
+    out[k] = toSdkAttributeValue(v, `${path}.${k}`);
+  }
+  return out;
+}
+
+/** SDK AttributeValue → plain JS, the way AppSync hands items to ctx.result. */
+export function fromSdkAttributeValue(av: AttributeValue): unknown {
+  if (av.S !== undefined) return av.S;
+  if (av.N !== undefined) return Number(av.N);
+  if (av.BOOL !== undefined) return av.BOOL;
+  if (av.NULL !== undefined) return null;
+  if (av.B !== undefined) return Buffer.from(av.B).toString('base64');
+  if (av.SS !== undefined) return [...av.SS];
+  if (av.NS !== undefined) return av.NS.map(Number);
+  if (av.BS !== undefined) return av.BS.map((b) => Buffer.from(b).toString('base64'));
+  if (av.L !== undefined) return av.L.map(fromSdkAttributeValue);
+  if (av.M !== undefined) return fromSdkItem(av.M);
+  return null;
+}
+
+export function fromSdkItem(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) out[k] = fromSdkAttributeValue(v);
+  return out;
+}
