@@ -1,0 +1,40 @@
+/**
+ * The Lambda functions, defined once: CDK bundles each `entry` as a NodejsFunction; the local runtime
+ * imports the same handler in-process. `tables` lists what each may touch (least privilege in AWS).
+ */
+import type { TableId } from './tables';
+import type { LambdaFunctionId } from './datasources';
+
+export type FunctionId = LambdaFunctionId | 'authorizer' | 'sync-worker';
+
+export interface FunctionDefinition {
+  id: FunctionId;
+  entry: string;
+  purpose: string;
+  tables: Partial<Record<TableId, 'read' | 'write'>>;
+  /** Needs the KMS key for MAL token envelope encryption. */
+  usesTokenKey?: boolean;
+  /** Calls MAL (needs the MAL client secret). */
+  callsMal?: boolean;
+  /** Sends messages to the sync queue. */
+  sendsToSyncQueue?: boolean;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+export const FUNCTIONS: readonly FunctionDefinition[] = [
+  {
+    id: 'authorizer',
+    entry: 'functions/handlers/authorizer.ts',
+    purpose: 'AppSync Lambda authorizer: accepts valid, unexpired, unrevoked AnimeLog session tokens.',
+    tables: { sessions: 'read' },
+    timeoutSeconds: 5,
+    memoryMb: 256,
+  },
+];
+
+export function functionDefinition(id: FunctionId): FunctionDefinition {
+  const found = FUNCTIONS.find((f) => f.id === id);
+  if (!found) throw new Error(`unknown function ${id}`);
+  return found;
+}

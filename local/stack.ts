@@ -1,0 +1,126 @@
+/**
+ * The whole local stack on one machine: DynamoDB Local (or a given endpoint) with the tables of
+ * infra/tables.ts, the real resolver bundles behind AppSync's GraphQL API on http://127.0.0.1:PORT/graphql,
+ * the Lambda handlers in-process, and the MAL sandbox unless real MAL credentials are configured.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb-local';
+import { createTables } from './tables';
+import { ResolverSet } from './appsync/executor';
+import { GraphQLApi } from './appsync/graphql-api';
+import { createDataSourceInvoker, loadHandler, type LambdaHandler } from './appsync/datasources';
+import { LocalHttpServer } from './http-server';
+import type { LambdaAuthorizerEvent, LambdaAuthorizerResult } from './appsync/auth';
+import type { IamCredentials } from '../functions/shared/iam-signer';
+import type { LambdaFunctionId } from '../infra/datasources';
+import { FUNCTIONS } from '../infra/functions';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+
+export interface LocalStackOptions {
+  /** HTTP port (default 4000; 0 picks a free one). */
+  port?: number;
+  /** Table-name stage (default "local"); tests use a unique one to share a DynamoDB Local. */
+  stage?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
+  dynamodbEndpoint?: string;
+  /** Keep DynamoDB Local's data in this folder (default: in memory). */
+  dataDir?: string;
+  /** The local API key (default: a random one). */
+  apiKey?: string;
+  /** Built resolver bundles (default dist/resolvers). */
+  bundleDir?: string;
+  /** Extra environment for the in-process functions. */
+  env?: Record<string, string>;
+}
+
+export interface LocalStack {
+  url: string;
+  graphqlUrl: string;
+  realtimeUrl: string;
+  apiKey: string;
+  /** Credentials the local runtime accepts for IAM (SigV4) callers such as the sync worker. */
+  iam: { region: string; credentials: IamCredentials; accountId: string };
+  dynamodbEndpoint: string;
+  stage: string;
+  api: GraphQLApi;
+  http: LocalHttpServer;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stage = options.stage ?? 'local';
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error('[stack] stop:', (e as Error).message));
+  };
+  try {
+    let dynamodbEndpoint = options.dynamodbEndpoint;
+    if (!dynamodbEndpoint) {
+      const ddb: DynamoDBLocalHandle = await startDynamoDBLocal({ dataDir: options.dataDir });
+      cleanups.push(() => ddb.stop());
+      dynamodbEndpoint = ddb.endpoint;
+    }
+
+    const iam = {
+      region: 'us-east-1',
+      accountId: '000000000000',
+      credentials: { accessKeyId: 'LOCALINTERNAL', secretAccessKey: randomBytes(24).toString('base64url') },
+    };
+    // The in-process functions read their configuration from the environment, as in Lambda.
+    Object.assign(process.env, {
+      STAGE: stage,
+      DYNAMODB_ENDPOINT: dynamodbEndpoint,
+      AWS_REGION: iam.region,
+      ...options.env,
+    });
+
+    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    cleanups.push(async () => dynamodb.destroy());
+    await createTables(dynamodb, stage);
+
+    const lambdas: Partial<Record<LambdaFunctionId, LambdaHandler>> = {};
+    for (const fn of FUNCTIONS) {
+      if (fn.id === 'authorizer' || fn.id === 'sync-worker') continue;
+      lambdas[fn.id as LambdaFunctionId] = await loadHandler(ROOT, fn.id);
+    }
+    const authorizer = (await loadHandler(ROOT, 'authorizer')) as (e: LambdaAuthorizerEvent) => Promise<LambdaAuthorizerResult>;
+
+    const bundleDir = options.bundleDir ?? join(ROOT, 'dist', 'resolvers');
+    const resolvers = ResolverSet.fromBuild(bundleDir, createDataSourceInvoker({ dynamodb, stage, lambdas }));
+    const apiKey = options.apiKey ?? `da2-${randomBytes(13).toString('hex')}`;
+    let endpoint = '';
+    const api = new GraphQLApi({
+      schemaSdl: readFileSync(join(ROOT, 'schema.graphql'), 'utf8'),
+      preludeSdl: readFileSync(join(ROOT, 'local', 'appsync', 'prelude.graphql'), 'utf8'),
+      resolvers,
+      auth: { defaultMode: 'AWS_LAMBDA', apiKeys: [apiKey], lambdaAuthorizer: authorizer, iam },
+      endpointUrl: () => endpoint,
+      env: { STAGE: stage },
+    });
+    const http = new LocalHttpServer(api);
+    const port = await http.listen(options.port ?? 4000);
+    cleanups.push(() => http.close());
+    const url = `http://127.0.0.1:${port}`;
+    endpoint = `${url}/graphql`;
+
+    return {
+      url,
+      graphqlUrl: endpoint,
+      realtimeUrl: `ws://127.0.0.1:${port}/graphql/realtime`,
+      apiKey,
+      iam,
+      dynamodbEndpoint,
+      stage,
+      api,
+      http,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

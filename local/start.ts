@@ -1,0 +1,50 @@
+/**
+ * `npm start`: the whole local stack in the foreground. Prints the endpoints and the local API key;
+ * Ctrl-C stops everything it started.
+ */
+import { parseArgs } from 'node:util';
+import { startLocalStack } from './stack';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'dynamodb-endpoint': { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+
+if (values.help) {
+  console.log(`npm start -- [--port N] [--data-dir DIR] [--dynamodb-endpoint URL]
+  --port N                 HTTP port (default $PORT or 4000)
+  --data-dir DIR           keep DynamoDB Local's data in DIR (default: in memory)
+  --dynamodb-endpoint URL  use this DynamoDB instead of starting DynamoDB Local`);
+  process.exit(0);
+}
+
+const stack = await startLocalStack({
+  port: Number(values.port ?? process.env.PORT ?? 4000),
+  dataDir: values['data-dir'],
+  dynamodbEndpoint: values['dynamodb-endpoint'],
+});
+
+console.log(`AnimeLog local stack
+GraphQL:   ${stack.graphqlUrl}
+Real-time: ${stack.realtimeUrl}
+Console:   ${stack.url}/
+DynamoDB:  ${stack.dynamodbEndpoint}
+API key: ${stack.apiKey}
+Ctrl-C stops it.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping…');
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

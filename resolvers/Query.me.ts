@@ -1,0 +1,18 @@
+/**
+ * Query.me — the signed-in user's profile.
+ * @dataSource UsersTable
+ */
+import { util, type Context } from '@aws-appsync/utils';
+import { get } from '@aws-appsync/utils/dynamodb';
+import { callerUserId } from './lib/identity';
+import { response as sharedResponse } from './lib/response';
+
+export function request(ctx: Context) {
+  return get({ key: { userId: callerUserId(ctx), sk: 'PROFILE' }, consistentRead: true });
+}
+
+export function response(ctx: Context) {
+  const profile = sharedResponse(ctx);
+  if (!profile) util.error('No profile for this session; sign in again', 'NotFound', null, { action: 'SIGN_IN' });
+  return profile;
+}

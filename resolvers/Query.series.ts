@@ -1,0 +1,24 @@
+/**
+ * Query.series — the caller's CR series, a page at a time.
+ * @dataSource SeriesDataTable
+ */
+import { util, type Context } from '@aws-appsync/utils';
+import { query } from '@aws-appsync/utils/dynamodb';
+import type { QuerySeriesArgs } from '../generated/graphql';
+import { callerUserId } from './lib/identity';
+import { response as sharedResponse } from './lib/response';
+import { pageLimit } from './lib/paging';
+
+export function request(ctx: Context<QuerySeriesArgs>) {
+  return query({
+    query: { userId: { eq: callerUserId(ctx) }, sk: { beginsWith: 'SERIES#' } },
+    limit: pageLimit(ctx.args.limit, 20),
+    nextToken: ctx.args.nextToken ?? undefined,
+    consistentRead: true,
+  });
+}
+
+export function response(ctx: Context) {
+  const result = sharedResponse(ctx) as { items: Record<string, unknown>[]; nextToken?: string };
+  return { items: result.items, nextToken: util.defaultIfNull(result.nextToken, null) };
+}
