@@ -1,0 +1,65 @@
+/**
+ * Named errors of the MAL client. Every message says what failed and where (method + path), never a token;
+ * `cause` is a sanitised error (no request object, so no Authorization header can leak through it).
+ */
+
+export interface MalErrorDetails {
+  method: string;
+  /** URL path of the call, e.g. `/v2/users/@me` (no query: queries never carry secrets, but keep it short). */
+  path: string;
+  /** HTTP status, when MAL answered. */
+  status?: number;
+  /** MAL's `error` code from the body (`invalid_token`, `invalid_grant`, `bad_request`…). */
+  malError?: string;
+  /** MAL's `message`/`hint`, when given. */
+  malMessage?: string;
+  /** How many attempts were made (1 = no retry). */
+  attempts?: number;
+  cause?: unknown;
+}
+
+export class MalError extends Error {
+  readonly method: string;
+  readonly path: string;
+  readonly status?: number;
+  readonly malError?: string;
+  readonly malMessage?: string;
+  readonly attempts?: number;
+
+  constructor(summary: string, details: MalErrorDetails) {
+    const status = details.status === undefined ? '' : ` ${details.status}`;
+    const code = details.malError ? ` ${details.malError}` : '';
+    const message = details.malMessage ? ` (${details.malMessage})` : '';
+    const attempts = details.attempts && details.attempts > 1 ? ` after ${details.attempts} attempts` : '';
+    super(`MAL ${details.method} ${details.path} failed:${status}${code}${message}${attempts} — ${summary}`, {
+      cause: details.cause,
+    });
+    this.name = new.target.name;
+    this.method = details.method;
+    this.path = details.path;
+    this.status = details.status;
+    this.malError = details.malError;
+    this.malMessage = details.malMessage;
+    this.attempts = details.attempts;
+  }
+}
+
+/** Authentication refused: bad client credentials, or a user token MAL no longer accepts. */
+export class MalAuthError extends MalError {}
+
+/** The user's MAL authorisation is gone (refresh token revoked/expired, or refreshed token refused): sign in again. */
+export class MalReloginRequiredError extends MalAuthError {}
+
+/** MAL kept saying "slow down" (429, or 403 used as a throttle) past the retry budget. */
+export class MalThrottledError extends MalError {}
+
+/** MAL is down or unreachable: 5xx, timeouts, network errors past the retry budget. */
+export class MalUnavailableError extends MalError {}
+
+export class MalNotFoundError extends MalError {}
+
+/** MAL refused the request as malformed (400), or the client refused to send it. */
+export class MalBadRequestError extends MalError {}
+
+/** MAL answered something this client does not understand (unexpected status or shape). */
+export class MalResponseError extends MalError {}
