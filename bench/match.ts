@@ -1,0 +1,88 @@
+/**
+ * Matcher benchmark: accuracy and throughput on labelled match cases against the offline catalog.
+ *
+ *   npm run bench:match [-- --input FILE] [-- --catalog FILE] [-- --errors]
+ *
+ * Reports top1 (chosen id ∈ expectedMalIds), season1 (chosen id == expectedFirstTv, over cases where
+ * it is set), autoPrecision (share of auto-accepted results that are top-1 correct), coverage (share of
+ * cases auto-accepted) and casesPerSecond (matching only, catalog loading excluded). The last stdout
+ * line is one JSON object with those figures.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CatalogCandidateSource, loadCatalog } from '../functions/matching/catalog-source';
+import { matchCaseToRequest, parseMatchCase } from '../functions/matching/match-cases';
+import { Matcher } from '../functions/matching/matcher';
+import type { MatchResult } from '../functions/matching/types';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    input: { type: 'string', default: resolve(repoRoot, '../shared/data/matching/dev-cases.jsonl') },
+    catalog: { type: 'string', default: resolve(repoRoot, '../shared/data/mal-catalog.jsonl.gz') },
+    errors: { type: 'boolean', default: false },
+  },
+});
+
+interface LabelledCase {
+  expectedMalIds: number[];
+  expectedFirstTv: number | null;
+}
+
+const loadStarted = performance.now();
+const source = new CatalogCandidateSource(await loadCatalog(args.catalog));
+process.stderr.write(`catalog: ${source.size} entries indexed in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s\n`);
+
+const lines = readFileSync(args.input, 'utf8').split('\n');
+const cases = lines.flatMap((line, index) => {
+  if (line.trim().length === 0) return [];
+  const matchCase = parseMatchCase(line, index + 1);
+  const labels = JSON.parse(line) as LabelledCase;
+  return [{ matchCase, labels }];
+});
+
+const matcher = new Matcher(source);
+const results: MatchResult[] = [];
+const started = performance.now();
+for (const { matchCase } of cases) results.push(await matcher.match(matchCaseToRequest(matchCase)));
+const seconds = (performance.now() - started) / 1000;
+
+let top1 = 0;
+let season1Total = 0;
+let season1 = 0;
+let autoAccepted = 0;
+let autoCorrect = 0;
+cases.forEach(({ matchCase, labels }, index) => {
+  const result = results[index];
+  const correct = result.malId !== null && labels.expectedMalIds.includes(result.malId);
+  if (correct) top1++;
+  if (labels.expectedFirstTv !== null && labels.expectedFirstTv !== undefined) {
+    season1Total++;
+    if (result.malId === labels.expectedFirstTv) season1++;
+  }
+  if (!result.needsReview && result.malId !== null) {
+    autoAccepted++;
+    if (correct) autoCorrect++;
+  }
+  const seasonWrong = labels.expectedFirstTv != null && result.malId !== labels.expectedFirstTv;
+  if (args.errors && (!correct || seasonWrong)) {
+    process.stderr.write(
+      `${correct ? 'SEASON' : 'WRONG'} ${result.needsReview ? 'review' : 'AUTO'} ${JSON.stringify(matchCase.seasonTitle ?? matchCase.seriesTitle)} ` +
+        `s=${matchCase.seasonNumber ?? '-'} expected ${JSON.stringify(labels.expectedMalIds)} first=${labels.expectedFirstTv} | ${result.explanation.text}\n`,
+    );
+  }
+});
+
+const round = (x: number) => Math.round(x * 10000) / 10000;
+const summary = {
+  cases: cases.length,
+  top1: round(top1 / cases.length),
+  season1: round(season1Total ? season1 / season1Total : 0),
+  autoPrecision: round(autoAccepted ? autoCorrect / autoAccepted : 0),
+  coverage: round(autoAccepted / cases.length),
+  casesPerSecond: Math.round(cases.length / seconds),
+};
+process.stdout.write(`input: ${args.input}\n`);
+process.stdout.write(JSON.stringify(summary) + '\n');

@@ -1,0 +1,313 @@
+/**
+ * A CandidateSource over an offline MAL catalog (the JSONL format of ../shared/data/mal-catalog.jsonl.gz).
+ * It answers like MAL's search — by title and alternative titles only, at most 100 hits — and derives
+ * sequel/prequel relations from the catalog's TVDB season placement, the only relation data it has.
+ *
+ * Product code never imports catalog data; callers (CLI, benchmarks, tests, the MAL sandbox) load a
+ * catalog by path with `loadCatalog` and hand it to `CatalogCandidateSource`.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import { normalisedSimilarity, normaliseTitle, tokens, trigrams } from './text';
+import type {
+  CandidateSource,
+  MalAiringStatus,
+  MalAnimeDetails,
+  MalCandidate,
+  MalMediaType,
+  MalRelatedAnime,
+  MalSeasonName,
+} from './types';
+
+/** One line of the catalog file. */
+export interface CatalogEntry {
+  mal_id: number;
+  title: string;
+  title_english?: string | null;
+  title_japanese?: string | null;
+  synonyms?: string[] | null;
+  type?: string | null;
+  episodes?: number | null;
+  year?: number | null;
+  season?: string | null;
+  start_date?: string | null;
+  end_date?: string | null;
+  status?: string | null;
+  tvdb?: { id: number; season: number; epoffset: number } | null;
+  relations?: {
+    tvdb_siblings?: Array<[number, number, number]>;
+    episode_redirects?: Array<[string, number, string]>;
+  } | null;
+}
+
+export class CatalogLoadError extends Error {
+  override name = 'CatalogLoadError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Reads a catalog from a `.jsonl` or `.jsonl.gz` file (gzip detected by its magic bytes too). */
+export async function loadCatalog(path: string): Promise<CatalogEntry[]> {
+  const entries: CatalogEntry[] = [];
+  let lineNumber = 0;
+  try {
+    const raw = createReadStream(path);
+    const gzipped = path.endsWith('.gz');
+    const input = gzipped ? raw.pipe(createGunzip()) : raw;
+    raw.on('error', (error) => input.emit('error', error));
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    for await (const line of lines) {
+      lineNumber++;
+      if (line.trim().length === 0) continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (cause) {
+        throw new CatalogLoadError(`${path}:${lineNumber}: not valid JSON`, { cause });
+      }
+      const entry = parsed as Partial<CatalogEntry>;
+      if (typeof entry.mal_id !== 'number' || typeof entry.title !== 'string') {
+        throw new CatalogLoadError(`${path}:${lineNumber}: expected numeric mal_id and string title`);
+      }
+      entries.push(entry as CatalogEntry);
+    }
+  } catch (cause) {
+    if (cause instanceof CatalogLoadError) throw cause;
+    throw new CatalogLoadError(`cannot read catalog ${path}: ${(cause as Error).message}`, { cause });
+  }
+  return entries;
+}
+
+const MEDIA_TYPES = new Set<MalMediaType>(['tv', 'ova', 'movie', 'special', 'ona', 'music', 'tv_special', 'cm', 'pv']);
+const SEASON_NAMES = new Set<MalSeasonName>(['winter', 'spring', 'summer', 'fall']);
+const STATUS_BY_CATALOG: Record<string, MalAiringStatus> = {
+  'finished airing': 'finished_airing',
+  'currently airing': 'currently_airing',
+  'not yet aired': 'not_yet_aired',
+};
+
+function toCandidate(entry: CatalogEntry): MalCandidate {
+  const candidate: MalCandidate = {
+    id: entry.mal_id,
+    title: entry.title,
+    alternative_titles: {
+      synonyms: entry.synonyms ?? [],
+      en: entry.title_english ?? '',
+      ja: entry.title_japanese ?? '',
+    },
+    media_type: MEDIA_TYPES.has(entry.type as MalMediaType) ? (entry.type as MalMediaType) : 'unknown',
+  };
+  if (typeof entry.episodes === 'number' && entry.episodes > 0) candidate.num_episodes = entry.episodes;
+  if (typeof entry.year === 'number') {
+    const season = entry.season?.toLowerCase() as MalSeasonName | undefined;
+    if (season && SEASON_NAMES.has(season)) candidate.start_season = { year: entry.year, season };
+  }
+  if (entry.start_date) candidate.start_date = entry.start_date;
+  else if (typeof entry.year === 'number') candidate.start_date = String(entry.year);
+  return candidate;
+}
+
+export interface CatalogSearchOptions {
+  /** Title strings considered for exact scoring after the index pass. */
+  shortlistSize?: number;
+}
+
+/**
+ * Indexes a catalog once (token inverted index + trigram index over every title and alternative title)
+ * and serves search/details from memory.
+ */
+export class CatalogCandidateSource implements CandidateSource {
+  private readonly entries: CatalogEntry[];
+  private readonly entryIndexById = new Map<number, number>();
+  /** One row per title string: which entry, normalised and compact forms. */
+  private readonly titleEntry: number[] = [];
+  private readonly titleText: string[] = [];
+  private readonly titleGramCount: number[] = [];
+  private readonly tokenIndex = new Map<string, number[]>();
+  private readonly gramIndex = new Map<string, number[]>();
+  private readonly relations = new Map<number, MalRelatedAnime[]>();
+  private readonly shortlistSize: number;
+  private readonly gramHits: Float64Array;
+  private readonly tokenHits: Float64Array;
+
+  constructor(entries: CatalogEntry[], options: CatalogSearchOptions = {}) {
+    this.entries = entries;
+    this.shortlistSize = options.shortlistSize ?? 200;
+    entries.forEach((entry, index) => this.entryIndexById.set(entry.mal_id, index));
+    entries.forEach((entry, index) => this.indexTitles(entry, index));
+    this.gramHits = new Float64Array(this.titleEntry.length);
+    this.tokenHits = new Float64Array(this.titleEntry.length);
+    this.deriveRelations();
+  }
+
+  static async fromFile(path: string, options?: CatalogSearchOptions): Promise<CatalogCandidateSource> {
+    return new CatalogCandidateSource(await loadCatalog(path), options);
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  private indexTitles(entry: CatalogEntry, entryIndex: number): void {
+    const synonyms = entry.synonyms ?? [];
+    // Some catalog sources join several synonyms into one string ("A, B"); index the parts as well.
+    const parts = synonyms.flatMap((s) => (typeof s === 'string' && s.includes(', ') ? s.split(', ').filter((p) => p.length >= 3) : []));
+    const all = [entry.title, entry.title_english, entry.title_japanese, ...synonyms, ...parts];
+    const seen = new Set<string>();
+    for (const raw of all) {
+      if (typeof raw !== 'string') continue;
+      const normalised = normaliseTitle(raw);
+      if (normalised.length === 0 || seen.has(normalised)) continue;
+      seen.add(normalised);
+      const row = this.titleEntry.length;
+      const compact = normalised.replace(/ /g, '');
+      const grams = new Set(trigrams(compact));
+      this.titleEntry.push(entryIndex);
+      this.titleText.push(normalised);
+      this.titleGramCount.push(grams.size);
+      for (const token of new Set(tokens(normalised))) push(this.tokenIndex, token, row);
+      for (const gram of grams) push(this.gramIndex, gram, row);
+    }
+  }
+
+  /**
+   * TVDB places each MAL entry in a show's season (with an episode offset for split cours); entries of
+   * seasons ≥ 1 ordered by (season, offset, start date) form the sequel chain, season-0 entries are
+   * side stories of the show. Continuous-numbering redirects add sequel links too.
+   */
+  private deriveRelations(): void {
+    const byShow = new Map<number, CatalogEntry[]>();
+    for (const entry of this.entries) if (entry.tvdb) push(byShow, entry.tvdb.id, entry);
+    const add = (from: CatalogEntry, to: CatalogEntry, relation_type: MalRelatedAnime['relation_type']) => {
+      const list = this.relations.get(from.mal_id) ?? [];
+      if (!list.some((r) => r.node.id === to.mal_id)) list.push({ node: { id: to.mal_id, title: to.title }, relation_type });
+      this.relations.set(from.mal_id, list);
+    };
+    for (const members of byShow.values()) {
+      const mainLine = members
+        .filter((e) => (e.tvdb?.season ?? 0) >= 1)
+        .sort((a, b) => a.tvdb!.season - b.tvdb!.season || a.tvdb!.epoffset - b.tvdb!.epoffset || dateKey(a).localeCompare(dateKey(b)));
+      for (let i = 1; i < mainLine.length; i++) {
+        add(mainLine[i - 1], mainLine[i], 'sequel');
+        add(mainLine[i], mainLine[i - 1], 'prequel');
+      }
+      const parent = mainLine[0];
+      if (!parent) continue;
+      for (const extra of members.filter((e) => (e.tvdb?.season ?? 0) < 1)) {
+        add(extra, parent, 'parent_story');
+        add(parent, extra, 'side_story');
+      }
+    }
+    for (const entry of this.entries) {
+      for (const [, target] of entry.relations?.episode_redirects ?? []) {
+        const other = this.entryById(target);
+        if (!other || other.mal_id === entry.mal_id) continue;
+        if (this.relations.get(entry.mal_id)?.some((r) => r.node.id === other.mal_id)) continue;
+        add(entry, other, 'sequel');
+        add(other, entry, 'prequel');
+      }
+    }
+  }
+
+  private entryById(id: number): CatalogEntry | undefined {
+    const index = this.entryIndexById.get(id);
+    return index === undefined ? undefined : this.entries[index];
+  }
+
+  async search(query: string, limit: number): Promise<MalCandidate[]> {
+    return this.searchSync(query, limit);
+  }
+
+  /** Synchronous search: token/trigram index pass, then exact similarity over a shortlist. */
+  searchSync(query: string, limit: number): MalCandidate[] {
+    const trimmed = query.trim();
+    if (trimmed.length < 3 || trimmed.length > 64) {
+      throw new RangeError(`search query must be 3–64 characters, got ${trimmed.length}`);
+    }
+    const cappedLimit = Math.max(1, Math.min(100, Math.floor(limit)));
+    const normalised = normaliseTitle(trimmed);
+    const compact = normalised.replace(/ /g, '');
+    if (compact.length === 0) return [];
+    const queryGrams = [...new Set(trigrams(compact))];
+    const queryTokens = [...new Set(tokens(normalised))];
+
+    const touched: number[] = [];
+    const { gramHits, tokenHits } = this;
+    for (const gram of queryGrams) {
+      const rows = this.gramIndex.get(gram);
+      if (!rows) continue;
+      for (const row of rows) {
+        if (gramHits[row] === 0 && tokenHits[row] === 0) touched.push(row);
+        gramHits[row] += 1;
+      }
+    }
+    for (const token of queryTokens) {
+      const rows = this.tokenIndex.get(token);
+      if (!rows) continue;
+      const weight = Math.log(1 + this.titleEntry.length / rows.length);
+      for (const row of rows) {
+        if (gramHits[row] === 0 && tokenHits[row] === 0) touched.push(row);
+        tokenHits[row] += weight;
+      }
+    }
+    // Cheap estimate: trigram Dice plus the share of query words present, rare words counting more.
+    let tokenWeightTotal = 0;
+    for (const token of queryTokens) {
+      const rows = this.tokenIndex.get(token);
+      tokenWeightTotal += Math.log(1 + this.titleEntry.length / (rows ? rows.length : 1));
+    }
+    const estimates: Array<[number, number]> = [];
+    for (const row of touched) {
+      const dice = (2 * gramHits[row]) / (queryGrams.length + this.titleGramCount[row]);
+      const wordShare = tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
+      // Containment of the whole query needs every query trigram present (slug abbreviations).
+      const containsAllGrams = gramHits[row] >= queryGrams.length ? 0.5 : 0;
+      const estimate = Math.max(dice, 0.9 * wordShare + 0.1 * dice, containsAllGrams);
+      if (estimate >= 0.2) estimates.push([row, estimate]);
+      gramHits[row] = 0;
+      tokenHits[row] = 0;
+    }
+    estimates.sort((a, b) => b[1] - a[1]);
+
+    const bestByEntry = new Map<number, number>();
+    for (const [row, estimate] of estimates.slice(0, this.shortlistSize)) {
+      const entryIndex = this.titleEntry[row];
+      const score = Math.max(normalisedSimilarity(normalised, this.titleText[row]), estimate * 0.9);
+      if (score > (bestByEntry.get(entryIndex) ?? 0)) bestByEntry.set(entryIndex, score);
+    }
+    return [...bestByEntry.entries()]
+      .sort((a, b) => b[1] - a[1] || this.entries[a[0]].mal_id - this.entries[b[0]].mal_id)
+      .slice(0, cappedLimit)
+      .map(([entryIndex]) => toCandidate(this.entries[entryIndex]));
+  }
+
+  async details(ids: number[]): Promise<MalAnimeDetails[]> {
+    return this.detailsSync(ids);
+  }
+
+  detailsSync(ids: number[]): MalAnimeDetails[] {
+    const result: MalAnimeDetails[] = [];
+    for (const id of ids) {
+      const entry = this.entryById(id);
+      if (!entry) continue;
+      const details: MalAnimeDetails = { ...toCandidate(entry), related_anime: [...(this.relations.get(id) ?? [])] };
+      const status = entry.status ? STATUS_BY_CATALOG[entry.status.toLowerCase()] : undefined;
+      if (status) details.status = status;
+      if (entry.end_date) details.end_date = entry.end_date;
+      result.push(details);
+    }
+    return result;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function dateKey(entry: CatalogEntry): string {
+  return entry.start_date ?? (entry.year ? String(entry.year) : '9999');
+}

@@ -1,0 +1,222 @@
+/**
+ * Title text utilities shared by the matcher and the catalog search: normalisation that survives the
+ * ways Crunchyroll titles get mangled (URL slugs lose punctuation, apostrophes and "&"), season-marker
+ * parsing ("Season 2", "2nd Season", "II", "第2期") and cheap similarity measures.
+ */
+
+const COMBINING_MARKS = /[\u0300-\u036f]/g;
+/** Apostrophes vanish inside words ("Journey's" → "journeys"), the way URL slugs write them. */
+const APOSTROPHES = /['’`´‘]/g;
+const NON_WORD = /[^\p{L}\p{N}]+/gu;
+
+/** Lower case, accents removed, punctuation turned into single spaces. */
+export function normaliseTitle(raw: string): string {
+  return raw
+    .normalize('NFKC')
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(COMBINING_MARKS, '')
+    .normalize('NFC')
+    .replace(APOSTROPHES, '')
+    .replace(/×/g, ' x ')
+    // A katakana long-vowel mark next to Latin text is being used as a dash ("ーTHE WAKE OF SINー").
+    .replace(/ー(?=[a-z0-9\s]|$)|(?<=[a-z0-9\s]|^)ー/g, ' ')
+    .replace(NON_WORD, ' ')
+    .trim();
+}
+
+/** Normalised with the spaces removed too: "Steins;Gate" and the slug "steinsgate" meet here. */
+export function compactTitle(raw: string): string {
+  return normaliseTitle(raw).replace(/ /g, '');
+}
+
+export function tokens(normalised: string): string[] {
+  return normalised.length === 0 ? [] : normalised.split(' ');
+}
+
+/** Padded character trigrams of a compact string (short strings still yield at least one). */
+export function trigrams(compact: string): string[] {
+  if (compact.length === 0) return [];
+  const padded = `  ${compact} `;
+  const grams: string[] = [];
+  for (let i = 0; i + 3 <= padded.length; i++) grams.push(padded.slice(i, i + 3));
+  return grams;
+}
+
+/** Sørensen–Dice coefficient over trigram multisets. */
+export function trigramDice(a: string, b: string): number {
+  if (a === b) return a.length > 0 ? 1 : 0;
+  const ga = trigrams(a);
+  const gb = trigrams(b);
+  if (ga.length === 0 || gb.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const g of ga) counts.set(g, (counts.get(g) ?? 0) + 1);
+  let shared = 0;
+  for (const g of gb) {
+    const c = counts.get(g);
+    if (c) {
+      shared++;
+      counts.set(g, c - 1);
+    }
+  }
+  return (2 * shared) / (ga.length + gb.length);
+}
+
+/** Dice over token sets. */
+export function tokenDice(a: readonly string[], b: readonly string[]): number {
+  if (a.length === 0 || b.length === 0) return 0;
+  const setB = new Set(b);
+  let shared = 0;
+  for (const t of new Set(a)) if (setB.has(t)) shared++;
+  return (2 * shared) / (new Set(a).size + setB.size);
+}
+
+/**
+ * Similarity of two titles in 0..1. Exact normalised or compact equality is 1; otherwise the best of
+ * token overlap, trigram overlap on the compact form (spelling-level differences: slugs, romanisation
+ * variants) and containment (a slug abbreviation, or a title wrapped in extra words), containment
+ * scaled by how much of the longer title it covers so an exact title always wins.
+ */
+export function titleSimilarity(a: string, b: string): number {
+  return normalisedSimilarity(normaliseTitle(a), normaliseTitle(b));
+}
+
+/** `titleSimilarity` for strings already passed through `normaliseTitle`. */
+export function normalisedSimilarity(na: string, nb: string): number {
+  if (na.length === 0 || nb.length === 0) return 0;
+  if (na === nb) return 1;
+  const ca = na.replace(/ /g, '');
+  const cb = nb.replace(/ /g, '');
+  if (ca === cb) return 0.98;
+  const ta = tokens(na);
+  const tb = tokens(nb);
+  let best = Math.max(tokenDice(ta, tb), trigramDice(ca, cb)) * 0.97;
+  const [shortC, longC] = ca.length <= cb.length ? [ca, cb] : [cb, ca];
+  if (shortC.length >= 4 && longC.startsWith(shortC)) best = Math.max(best, 0.6 + 0.35 * (shortC.length / longC.length));
+  else if (shortC.length >= 6 && longC.includes(shortC)) best = Math.max(best, 0.5 + 0.35 * (shortC.length / longC.length));
+  // Every word of `na` (the query side) found in `nb`: the way a search finds "X: Subtitle" for "X".
+  // The reverse (the title's words all inside a longer query) is weaker evidence.
+  const setA = new Set(ta);
+  const setB = new Set(tb);
+  if (setA.size >= 2 && ta.every((t) => setB.has(t))) best = Math.max(best, 0.62 + 0.33 * (setA.size / setB.size));
+  else if (setB.size >= 2 && tb.every((t) => setA.has(t))) best = Math.max(best, 0.55 + 0.35 * (setB.size / setA.size));
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Season markers
+
+const ORDINAL_WORDS: Record<string, number> = {
+  first: 1, second: 2, third: 3, fourth: 4, fifth: 5, sixth: 6, seventh: 7, eighth: 8, ninth: 9, tenth: 10,
+};
+const ROMAN: Record<string, number> = { ii: 2, iii: 3, iv: 4, v: 5, vi: 6, vii: 7, viii: 8, ix: 9, x: 10 };
+const KANJI_DIGITS: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9, 十: 10 };
+
+export interface SeasonMarker {
+  /** The season (or cour/part) number the marker states. */
+  number: number;
+  kind: 'season' | 'part' | 'roman' | 'trailing-number';
+}
+
+/** Parentheticals and suffixes that describe the audio/subtitle version, not the show. */
+const VERSION_TAG =
+  /\s*[([]\s*[^()[\]]*\b(?:dub|dubbed|dublado|doblaje|doblado|sub|subbed|subtitled|uncut|simulcast|english|german|french|spanish|castilian|portuguese|italian|russian|arabic|hindi|tamil|telugu|latin american|brazilian|japanese|korean|thai|indonesian|chinese|mandarin|cantonese)\b[^()[\]]*[)\]]\s*/giu;
+const TRAILING_DUB = /\s*[-–:]\s*(?:english |german |french |spanish |portuguese |italian |russian |hindi )?dub(?:bed)?\s*$/iu;
+
+/** Removes "(English Dub)", "(German)", "- Dub" and similar audio-version tags. */
+export function stripVersionTags(title: string): string {
+  return title.replace(VERSION_TAG, ' ').replace(TRAILING_DUB, '').replace(/\s+/g, ' ').trim();
+}
+
+export function hasVersionTag(title: string): boolean {
+  return stripVersionTags(title) !== title.replace(/\s+/g, ' ').trim();
+}
+
+interface MarkerPattern {
+  pattern: RegExp;
+  kind: SeasonMarker['kind'];
+  read: (m: RegExpMatchArray) => number | undefined;
+}
+
+const num = (s: string | undefined): number | undefined => {
+  if (s === undefined) return undefined;
+  const lower = s.toLowerCase();
+  if (/^\d+$/.test(lower)) return Number(lower);
+  if (lower in ORDINAL_WORDS) return ORDINAL_WORDS[lower];
+  if (lower in ROMAN) return ROMAN[lower];
+  if (s.length === 1 && s in KANJI_DIGITS) return KANJI_DIGITS[s];
+  return undefined;
+};
+
+// Ordered: the most explicit forms first. Each works on the normalised title (lower case, no punctuation).
+const MARKER_PATTERNS: MarkerPattern[] = [
+  { pattern: /\bseason (\d+|[ivx]+)\b/, kind: 'season', read: (m) => num(m[1]) },
+  { pattern: /\b(\d+)(?:st|nd|rd|th) season\b/, kind: 'season', read: (m) => num(m[1]) },
+  { pattern: /\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) season\b/, kind: 'season', read: (m) => num(m[1]) },
+  { pattern: /\bs(\d{1,2})\b/, kind: 'season', read: (m) => num(m[1]) },
+  { pattern: /第\s*(\d+|[一二三四五六七八九十])\s*(?:期|シーズン)/u, kind: 'season', read: (m) => num(m[1]) },
+  { pattern: /(?:^|\s)(\d+)\s*期/u, kind: 'season', read: (m) => num(m[1]) },
+  { pattern: /\b(?:part|cour) (\d+|[ivx]+)\b/, kind: 'part', read: (m) => num(m[1]) },
+  { pattern: /\b(\d+)(?:st|nd|rd|th) (?:part|cour)\b/, kind: 'part', read: (m) => num(m[1]) },
+  { pattern: /\b(first|second|third|fourth|fifth) (?:part|cour)\b/, kind: 'part', read: (m) => num(m[1]) },
+  { pattern: /\s(ii|iii|iv|v|vi|vii|viii|ix)$/, kind: 'roman', read: (m) => num(m[1]) },
+  { pattern: /\s(\d)$/, kind: 'trailing-number', read: (m) => num(m[1]) },
+];
+
+/** The season/part markers a title states, most explicit first. */
+export function seasonMarkers(title: string): SeasonMarker[] {
+  const normalised = normaliseTitle(stripVersionTags(title));
+  const markers: SeasonMarker[] = [];
+  for (const { pattern, kind, read } of MARKER_PATTERNS) {
+    const m = normalised.match(pattern);
+    if (!m) continue;
+    const n = read(m);
+    if (n !== undefined && n > 0 && n < 100) markers.push({ number: n, kind });
+  }
+  return markers;
+}
+
+/** The season number a title states ("Season 2", "2nd Season", "II", "第2期"), if any. */
+export function statedSeasonNumber(title: string, includeWeak = false): number | undefined {
+  for (const marker of seasonMarkers(title)) {
+    if (marker.kind === 'season' || marker.kind === 'roman') return marker.number;
+    if (includeWeak && marker.kind === 'trailing-number') return marker.number;
+  }
+  return undefined;
+}
+
+const STRIP_PATTERNS: RegExp[] = [
+  /\bseason (?:\d+|[ivx]+)\b/g,
+  /\b\d+(?:st|nd|rd|th) (?:season|part|cour)\b/g,
+  /\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) (?:season|part|cour)\b/g,
+  /\b(?:part|cour) (?:\d+|[ivx]+)\b/g,
+  /第\s*(?:\d+|[一二三四五六七八九十])\s*(?:期|シーズン)/gu,
+  /\bs\d{1,2}\b/g,
+  /\s(?:ii|iii|iv|v|vi|vii|viii|ix)$/g,
+  /\bthe final season\b|\bfinal season\b/g,
+];
+
+/**
+ * The title with season/part markers and version tags removed, normalised: the "base" franchise
+ * title ("Attack on Titan Season 3 Part 2 (English Dub)" → "attack on titan").
+ */
+export function baseTitle(title: string): string {
+  let normalised = normaliseTitle(stripVersionTags(title));
+  for (const pattern of STRIP_PATTERNS) normalised = normalised.replace(pattern, ' ');
+  return normalised.replace(/\s+/g, ' ').trim();
+}
+
+/** MAL's disambiguation suffixes: "Bonobono (TV)", "Osomatsu-kun (1988)", "Shelter (Music)". */
+const DISAMBIGUATION_SUFFIX = /\s*\((?:tv|movie|ova|ona|special|music|\d{4}|tv \d{4})\)\s*$/i;
+
+export function withoutDisambiguation(title: string): string {
+  return title.replace(DISAMBIGUATION_SUFFIX, '').trim() || title;
+}
+
+/** Cuts a query to at most `max` characters at a word boundary where possible. */
+export function truncateAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const lastSpace = cut.lastIndexOf(' ');
+  return (lastSpace >= Math.floor(max / 2) ? cut.slice(0, lastSpace) : cut).trim();
+}
