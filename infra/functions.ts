@@ -18,6 +18,8 @@ export interface FunctionDefinition {
   callsMal?: boolean;
   /** Sends messages to the sync queue. */
   sendsToSyncQueue?: boolean;
+  /** Calls the API's IAM-only `Mutation.publishSyncProgress` (gets appsync:GraphQL on it and env APPSYNC_GRAPHQL_URL). */
+  publishesSyncProgress?: boolean;
   timeoutSeconds: number;
   memoryMb: number;
 }
