@@ -2,7 +2,7 @@
  * Query.series — the caller's CR series, a page at a time.
  * @dataSource SeriesDataTable
  */
-import { util, type Context } from '@aws-appsync/utils';
+import type { Context } from '@aws-appsync/utils';
 import { query } from '@aws-appsync/utils/dynamodb';
 import type { QuerySeriesArgs } from '../generated/graphql';
 import { callerUserId } from './lib/identity';
@@ -20,5 +20,5 @@ export function request(ctx: Context<QuerySeriesArgs>) {
 
 export function response(ctx: Context) {
   const result = sharedResponse(ctx) as { items: Record<string, unknown>[]; nextToken?: string };
-  return { items: result.items, nextToken: util.defaultIfNull(result.nextToken, null) };
+  return { items: result.items, nextToken: result.nextToken ? result.nextToken : null };
 }

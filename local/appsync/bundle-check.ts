@@ -5,6 +5,8 @@
  */
 import { Linter } from 'eslint';
 import appsync from '@aws-appsync/eslint-plugin';
+// @ts-expect-error plain JS module shared with eslint.config.mjs
+import appsyncExtra from './eslint-appsync-extra.mjs';
 
 export class AppSyncCodeRejectedError extends Error {
   readonly violations: { ruleId: string; message: string; line: number; column: number }[];
@@ -25,7 +27,8 @@ const config: Linter.Config[] = [
     files: ['**/*.js'],
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
   },
-  { ...(appsync.configs.base as Linter.Config), files: ['**/*.js'] },
+  { ...(appsync.configs!.base as unknown as Linter.Config), files: ['**/*.js'] },
+  { files: ['**/*.js'], plugins: { 'appsync-extra': appsyncExtra }, rules: { 'appsync-extra/no-throw': 'error', 'appsync-extra/no-classes': 'error' } },
 ];
 
 export function checkAppSyncBundle(file: string, code: string): void {

@@ -175,7 +175,8 @@ export class GraphQLApi {
     const typeName = type.name;
     const fieldName = field.name;
     const hasResolver = this.options.resolvers.has(typeName, fieldName);
-    field.resolve = async (source, args, state: ExecutionState, info) => {
+    field.resolve = async (source, args, context: unknown, info) => {
+      const state = context as ExecutionState;
       const allowed = this.allowedModes(type, field);
       if (!allowed.includes(state.caller.mode) || state.caller.deniedFields.includes(`${typeName}.${fieldName}`) || state.caller.deniedFields.includes(fieldName)) {
         throw new FieldError({ message: `Not Authorized to access ${fieldName} on type ${typeName}`, errorType: 'Unauthorized' });
@@ -283,9 +284,9 @@ export class GraphQLApi {
 
     const errors: AppSyncError[] = [...(result.errors ?? []).map((e) => this.toAppSyncError(e)), ...state.extraErrors];
     if (operation.operation === 'mutation' && result.data) this.emitMutations(operation.selectionSet, result.data as Record<string, unknown>, prepared, caller, state);
-    const body: AppSyncResponse['body'] = { data: (result.data as Record<string, unknown> | null | undefined) ?? null };
-    if (errors.length > 0) body.errors = errors;
-    return { status: 200, body };
+    const response: AppSyncResponse['body'] = { data: (result.data as Record<string, unknown> | null | undefined) ?? null };
+    if (errors.length > 0) response.errors = errors;
+    return { status: 200, body: response };
   }
 
   private emitMutations(
