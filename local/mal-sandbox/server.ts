@@ -264,8 +264,8 @@ export async function startMalSandbox(options: MalSandboxOptions = {}): Promise<
     tokens.set(accessToken, { kind: 'access', clientId: forClientId, userName, issuedAtMs: now, lifetimeSeconds: accessLifetime, revoked: false, grantId });
     tokens.set(refreshToken, { kind: 'refresh', clientId: forClientId, userName, issuedAtMs: now, lifetimeSeconds: refreshLifetime, revoked: false, grantId });
     stats.tokensIssued += 1;
-    const expiresIn = faults.accessTokenLifetimeSeconds === null ? accessLifetime : Math.min(accessLifetime, faults.accessTokenLifetimeSeconds);
-    return { token_type: 'Bearer', expires_in: expiresIn, access_token: accessToken, refresh_token: refreshToken };
+    // Early expiry (a fault) is not announced: expires_in states the normal lifetime, as MAL would.
+    return { token_type: 'Bearer', expires_in: accessLifetime, access_token: accessToken, refresh_token: refreshToken };
   }
 
   function revoke(kind: 'access' | 'refresh', who: boolean | string | undefined): void {
