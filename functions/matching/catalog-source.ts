@@ -258,23 +258,23 @@ export class CatalogCandidateSource implements CandidateSource {
       const rows = this.tokenIndex.get(token);
       tokenWeightTotal += Math.log(1 + this.titleEntry.length / (rows ? rows.length : 1));
     }
-    const estimates: Array<[number, number]> = [];
+    const estimates: Array<[row: number, estimate: number, dice: number]> = [];
     for (const row of touched) {
       const dice = (2 * gramHits[row]) / (queryGrams.length + this.titleGramCount[row]);
       const wordShare = tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
       // Containment of the whole query needs every query trigram present (slug abbreviations).
       const containsAllGrams = gramHits[row] >= queryGrams.length ? 0.5 : 0;
       const estimate = Math.max(dice, 0.9 * wordShare + 0.1 * dice, containsAllGrams);
-      if (estimate >= 0.2) estimates.push([row, estimate]);
+      if (estimate >= 0.2) estimates.push([row, estimate, dice]);
       gramHits[row] = 0;
       tokenHits[row] = 0;
     }
     estimates.sort((a, b) => b[1] - a[1]);
 
     const bestByEntry = new Map<number, number>();
-    for (const [row, estimate] of estimates.slice(0, this.shortlistSize)) {
+    for (const [row, estimate, dice] of estimates.slice(0, this.shortlistSize)) {
       const entryIndex = this.titleEntry[row];
-      const score = Math.max(normalisedSimilarity(normalised, this.titleText[row]), estimate * 0.9);
+      const score = Math.max(normalisedSimilarity(normalised, this.titleText[row], dice), estimate * 0.9);
       if (score > (bestByEntry.get(entryIndex) ?? 0)) bestByEntry.set(entryIndex, score);
     }
     return [...bestByEntry.entries()]

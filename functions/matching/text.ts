@@ -43,23 +43,30 @@ export function trigrams(compact: string): string[] {
   return grams;
 }
 
-/** Sørensen–Dice coefficient over trigram multisets. */
+const trigramSetCache = new Map<string, Set<string>>();
+const TRIGRAM_CACHE_LIMIT = 200_000;
+
+/** Distinct trigrams of a compact string, memoised (the same titles recur across queries and cases). */
+export function trigramSet(compact: string): Set<string> {
+  let set = trigramSetCache.get(compact);
+  if (!set) {
+    if (trigramSetCache.size >= TRIGRAM_CACHE_LIMIT) trigramSetCache.clear();
+    set = new Set(trigrams(compact));
+    trigramSetCache.set(compact, set);
+  }
+  return set;
+}
+
+/** Sørensen–Dice coefficient over distinct trigrams. */
 export function trigramDice(a: string, b: string): number {
   if (a === b) return a.length > 0 ? 1 : 0;
-  const ga = trigrams(a);
-  const gb = trigrams(b);
-  if (ga.length === 0 || gb.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const g of ga) counts.set(g, (counts.get(g) ?? 0) + 1);
+  const ga = trigramSet(a);
+  const gb = trigramSet(b);
+  if (ga.size === 0 || gb.size === 0) return 0;
+  const [small, large] = ga.size <= gb.size ? [ga, gb] : [gb, ga];
   let shared = 0;
-  for (const g of gb) {
-    const c = counts.get(g);
-    if (c) {
-      shared++;
-      counts.set(g, c - 1);
-    }
-  }
-  return (2 * shared) / (ga.length + gb.length);
+  for (const g of small) if (large.has(g)) shared++;
+  return (2 * shared) / (ga.size + gb.size);
 }
 
 /** Dice over token sets. */
@@ -81,8 +88,11 @@ export function titleSimilarity(a: string, b: string): number {
   return normalisedSimilarity(normaliseTitle(a), normaliseTitle(b));
 }
 
-/** `titleSimilarity` for strings already passed through `normaliseTitle`. */
-export function normalisedSimilarity(na: string, nb: string): number {
+/**
+ * `titleSimilarity` for strings already passed through `normaliseTitle`. `knownTrigramDice` lets an
+ * index that already counted shared trigrams skip recomputing them.
+ */
+export function normalisedSimilarity(na: string, nb: string, knownTrigramDice?: number): number {
   if (na.length === 0 || nb.length === 0) return 0;
   if (na === nb) return 1;
   const ca = na.replace(/ /g, '');
@@ -90,7 +100,7 @@ export function normalisedSimilarity(na: string, nb: string): number {
   if (ca === cb) return 0.98;
   const ta = tokens(na);
   const tb = tokens(nb);
-  let best = Math.max(tokenDice(ta, tb), trigramDice(ca, cb)) * 0.97;
+  let best = Math.max(tokenDice(ta, tb), knownTrigramDice ?? trigramDice(ca, cb)) * 0.97;
   const [shortC, longC] = ca.length <= cb.length ? [ca, cb] : [cb, ca];
   if (shortC.length >= 4 && longC.startsWith(shortC)) best = Math.max(best, 0.6 + 0.35 * (shortC.length / longC.length));
   else if (shortC.length >= 6 && longC.includes(shortC)) best = Math.max(best, 0.5 + 0.35 * (shortC.length / longC.length));

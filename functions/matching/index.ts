@@ -1,0 +1,30 @@
+export type {
+  CandidateSource,
+  MalAiringStatus,
+  MalAlternativeTitles,
+  MalAnimeDetails,
+  MalCandidate,
+  MalMediaType,
+  MalRelatedAnime,
+  MalRelationType,
+  MatchRequest,
+  MatchResult,
+  MatchSegment,
+  MatchSignals,
+  ScoredCandidate,
+} from './types';
+export { Matcher, MatchingError, calibratedConfidence, DEFAULT_AUTO_ACCEPT_THRESHOLD, type MatcherOptions } from './matcher';
+export { buildQueries, MAL_QUERY_MAX, MAL_QUERY_MIN } from './queries';
+export { InMemoryMappingCache, type CachedMapping, type MappingCache, type MappingSource } from './cache';
+export {
+  resolveMapping,
+  globalAgreement,
+  latestConfirmationPerUser,
+  DEFAULT_GLOBAL_THRESHOLD,
+  type AutomaticMapping,
+  type MappingConfirmation,
+  type ResolvedMapping,
+  type ResolvedMappingSource,
+} from './agreement';
+export { matchRequestForSeason } from './from-history';
+// The catalog source is deliberately not re-exported: product code must not load the offline catalog.
