@@ -33,6 +33,16 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 5,
     memoryMb: 256,
   },
+  {
+    id: 'auth',
+    entry: 'functions/handlers/auth.ts',
+    purpose: 'Sign in with MAL (OAuth code + PKCE), session refresh and sign-out.',
+    tables: { 'login-states': 'write', sessions: 'write', users: 'write', 'user-tokens': 'write', 'rate-limits': 'write' },
+    usesTokenKey: true,
+    callsMal: true,
+    timeoutSeconds: 15,
+    memoryMb: 512,
+  },
 ];
 
 export function functionDefinition(id: FunctionId): FunctionDefinition {

@@ -17,6 +17,8 @@ import type { LambdaAuthorizerEvent, LambdaAuthorizerResult } from './appsync/au
 import type { IamCredentials } from '../functions/shared/iam-signer';
 import type { LambdaFunctionId } from '../infra/datasources';
 import { FUNCTIONS } from '../infra/functions';
+import { startMalSandbox, type MalSandbox, type MalSandboxOptions } from './mal-sandbox';
+import { resetMalClient } from '../functions/shared/mal';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -35,6 +37,8 @@ export interface LocalStackOptions {
   bundleDir?: string;
   /** Extra environment for the in-process functions. */
   env?: Record<string, string>;
+  /** Options of the MAL sandbox; `false` uses real MAL (needs MAL_CLIENT_ID, MAL_CLIENT_SECRET, REDIRECT_URI). */
+  malSandbox?: MalSandboxOptions | false;
 }
 
 export interface LocalStack {
@@ -48,7 +52,16 @@ export interface LocalStack {
   stage: string;
   api: GraphQLApi;
   http: LocalHttpServer;
+  /** The MAL sandbox, when the stack runs one. */
+  malSandbox?: MalSandbox;
+  /** Redirect URIs sign-in accepts. */
+  redirectUris: string[];
   stop(): Promise<void>;
+}
+
+/** Real MAL when all its credentials are configured; the sandbox otherwise. */
+export function realMalConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.MAL_CLIENT_ID && env.MAL_CLIENT_SECRET && env.REDIRECT_URI);
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -78,6 +91,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.env,
     });
 
+    // MAL: the sandbox unless real credentials are configured (then MAL_* stay as the user set them).
+    let malSandbox: MalSandbox | undefined;
+    const useSandbox = options.malSandbox !== false && !realMalConfigured();
+    if (useSandbox) {
+      malSandbox = await startMalSandbox({ ...(options.malSandbox || {}) });
+      cleanups.push(() => malSandbox!.close());
+      Object.assign(process.env, {
+        MAL_CLIENT_ID: malSandbox.clientId,
+        MAL_CLIENT_SECRET: malSandbox.clientSecret,
+        MAL_AUTH_BASE_URL: malSandbox.authBaseUrl,
+        MAL_API_BASE_URL: malSandbox.apiBaseUrl,
+      });
+    }
+    resetMalClient();
+
     const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     cleanups.push(async () => dynamodb.destroy());
     await createTables(dynamodb, stage);
@@ -106,6 +134,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => http.close());
     const url = `http://127.0.0.1:${port}`;
     endpoint = `${url}/graphql`;
+    // Sign-in accepts the configured redirect URI(s), and locally also the stack's own callback page.
+    const redirectUris = [...(process.env.REDIRECT_URI ?? '').split(','), `${url}/auth/callback`].map((s) => s.trim()).filter(Boolean);
+    process.env.MAL_REDIRECT_URIS = redirectUris.join(',');
+    http.route('GET', '/auth/callback', (req, res) => {
+      const query = new URL(req.url ?? '/', url).searchParams;
+      const escape = (v: string | null) => (v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        `<!doctype html><title>AnimeLog sign-in</title><h1>MAL sent you back</h1>` +
+          `<p>Complete the sign-in with <code>completeLogin(code, state)</code>:</p>` +
+          `<p>code: <code id="code">${escape(query.get('code'))}</code></p><p>state: <code id="state">${escape(query.get('state'))}</code></p>`,
+      );
+    });
 
     return {
       url,
@@ -117,6 +158,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stage,
       api,
       http,
+      malSandbox,
+      redirectUris,
       stop,
     };
   } catch (error) {

@@ -5,14 +5,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, type HandlerResult } from './errors';
+import { MalBadRequestError, MalNotFoundError, MalReloginRequiredError, MalThrottledError, MalUnavailableError } from '../mal/errors';
+
+/** MAL client errors in the API's error model: what a client can act on, without MAL's internals. */
+export function apiErrorFromMal(error: unknown): ApiError | undefined {
+  if (error instanceof MalReloginRequiredError) {
+    return new ApiError('MalReloginRequired', 'MyAnimeList no longer accepts this account\'s authorisation: sign in with MAL again', { action: 'START_LOGIN' }, { cause: error });
+  }
+  if (error instanceof MalThrottledError || error instanceof MalUnavailableError) {
+    return new ApiError('MalUnavailable', 'MyAnimeList is not answering right now; try again later', { retryAfterSeconds: 60 }, { cause: error });
+  }
+  if (error instanceof MalNotFoundError) return new ApiError('NotFound', 'MyAnimeList has no such entry', null, { cause: error });
+  if (error instanceof MalBadRequestError) return new ApiError('ValidationError', 'MyAnimeList refused the request as invalid', { status: error.status ?? null }, { cause: error });
+  return undefined;
+}
 
 export function apiHandler<E, T>(name: string, run: (event: E) => Promise<T>): (event: E) => Promise<HandlerResult<T>> {
   return async (event: E) => {
     try {
       return { data: await run(event) };
     } catch (error) {
-      if (error instanceof ApiError) {
-        return { error: { errorType: error.errorType, message: error.message, errorInfo: error.errorInfo } };
+      const apiError = error instanceof ApiError ? error : apiErrorFromMal(error);
+      if (apiError) {
+        return { error: { errorType: apiError.errorType, message: apiError.message, errorInfo: apiError.errorInfo } };
       }
       const reference = randomUUID();
       const e = error as Error;

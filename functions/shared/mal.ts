@@ -1,0 +1,61 @@
+/**
+ * The MAL client of this Lambda container (module-level: one rate limiter per container, shared by all
+ * its work; in AWS the limiter's bucket lives in the rate-limits table, so concurrent Lambdas share it).
+ * Credentials: in AWS from Secrets Manager (MAL_SECRET_ARN → {clientId, clientSecret, redirectUri});
+ * locally from MAL_CLIENT_ID / MAL_CLIENT_SECRET / MAL_REDIRECT_URIS, set by the local stack.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MalClient } from '../mal/client';
+import { malClientConfigFromEnv } from '../mal/config';
+import { dynamoClientConfig } from './dynamo';
+import { ConfigurationError, tableName } from './config';
+
+let client: Promise<MalClient> | undefined;
+
+interface MalSecret {
+  clientId: string;
+  clientSecret?: string;
+  redirectUri?: string;
+}
+
+async function loadSecretIntoEnv(): Promise<void> {
+  const arn = process.env.MAL_SECRET_ARN;
+  if (!arn || process.env.MAL_CLIENT_ID) return;
+  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
+  let secret: MalSecret;
+  try {
+    secret = JSON.parse(out.SecretString ?? '') as MalSecret;
+  } catch (error) {
+    throw new ConfigurationError(`the MAL client secret ${arn} is not JSON {clientId, clientSecret, redirectUri}`);
+  }
+  if (!secret.clientId) throw new ConfigurationError(`the MAL client secret ${arn} has no clientId`);
+  process.env.MAL_CLIENT_ID = secret.clientId;
+  if (secret.clientSecret) process.env.MAL_CLIENT_SECRET = secret.clientSecret;
+  if (secret.redirectUri && !process.env.MAL_REDIRECT_URIS) process.env.MAL_REDIRECT_URIS = secret.redirectUri;
+}
+
+export function malClient(): Promise<MalClient> {
+  client ??= (async () => {
+    await loadSecretIntoEnv();
+    // Share the request budget across containers in AWS (and across processes locally when configured).
+    if (!process.env.MAL_RATE_LIMIT_TABLE && process.env.MAL_SHARED_RATE_LIMIT === 'true') process.env.MAL_RATE_LIMIT_TABLE = tableName('rate-limits');
+    return new MalClient(malClientConfigFromEnv({ dynamoDb: dynamoClientConfig() }));
+  })();
+  client.catch(() => {
+    client = undefined;
+  });
+  return client;
+}
+
+/** Redirect URIs registered with the MAL client: the only ones sign-in accepts. */
+export function allowedRedirectUris(): string[] {
+  return (process.env.MAL_REDIRECT_URIS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** For tests that restart the stack with another MAL endpoint in one process. */
+export function resetMalClient(): void {
+  client = undefined;
+}

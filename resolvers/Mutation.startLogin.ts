@@ -1,0 +1,12 @@
+/**
+ * Mutation.startLogin — MAL's authorize URL with state and PKCE challenge (API key).
+ * @dataSource AuthFunction
+ */
+import type { Context } from '@aws-appsync/utils';
+import type { MutationStartLoginArgs } from '../generated/graphql';
+
+export function request(ctx: Context<MutationStartLoginArgs>) {
+  return { operation: 'Invoke', payload: { field: 'startLogin', redirectUri: ctx.args.redirectUri } };
+}
+
+export { lambdaResponse as response } from './lib/response';
