@@ -84,6 +84,10 @@ export class DynamoDbTokenBucketRateLimiter implements RateLimiter {
         continue;
       }
       const waitMs = ((1 - available) / this.rate.ratePerSecond) * 1000;
+      // Fail now rather than sleep past the deadline.
+      if (now - started + waitMs > this.maxWaitMs) {
+        throw new RateLimitTimeoutError(`no rate-limit token for ${key} within ${this.maxWaitMs} ms (table ${this.tableName}): next in ${Math.ceil(waitMs)} ms`);
+      }
       await sleep(Math.ceil(waitMs + Math.random() * Math.min(50, waitMs / 4)));
     }
   }
