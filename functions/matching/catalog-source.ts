@@ -56,7 +56,8 @@ export async function loadCatalog(path: string): Promise<CatalogEntry[]> {
     const raw = createReadStream(path);
     const gzipped = path.endsWith('.gz');
     const input = gzipped ? raw.pipe(createGunzip()) : raw;
-    raw.on('error', (error) => input.emit('error', error));
+    // A read error on the file must reach the gunzip stream that readline consumes.
+    if (input !== raw) raw.on('error', (error) => input.emit('error', error));
     const lines = createInterface({ input, crlfDelay: Infinity });
     for await (const line of lines) {
       lineNumber++;

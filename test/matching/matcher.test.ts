@@ -1,0 +1,137 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CatalogCandidateSource, loadCatalog } from '../../functions/matching/catalog-source';
+import { InMemoryMappingCache } from '../../functions/matching/cache';
+import { Matcher } from '../../functions/matching/matcher';
+import { buildQueries, MAL_QUERY_MAX } from '../../functions/matching/queries';
+import type { CandidateSource, MalAnimeDetails, MalCandidate } from '../../functions/matching/types';
+
+const FIXTURE = new URL('../fixtures/mal-catalog.small.jsonl', import.meta.url).pathname;
+
+/** Wraps a source and records every query, to check what the matcher asks MAL. */
+class RecordingSource implements CandidateSource {
+  readonly queries: string[] = [];
+  detailCalls = 0;
+  constructor(private readonly inner: CandidateSource) {}
+  search(query: string, limit: number): Promise<MalCandidate[]> {
+    this.queries.push(query);
+    return this.inner.search(query, limit);
+  }
+  details(ids: number[]): Promise<MalAnimeDetails[]> {
+    this.detailCalls++;
+    return this.inner.details(ids);
+  }
+}
+
+let catalog: CatalogCandidateSource;
+beforeAll(async () => {
+  catalog = new CatalogCandidateSource(await loadCatalog(FIXTURE));
+});
+
+describe('Matcher', () => {
+  it('matches a series title to its first TV season, auto-accepted', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'Mob Psycho 100' });
+    expect(result.malId).toBe(32182);
+    expect(result.needsReview).toBe(false);
+    expect(result.confidence).toBeGreaterThan(0.8);
+    expect(result.explanation.signals?.title).toBeGreaterThan(0.95);
+    expect(result.explanation.text).toContain('Mob Psycho 100');
+    expect(result.candidates.length).toBeGreaterThan(1);
+  });
+
+  it('walks the sequel chain to the requested season', async () => {
+    const matcher = new Matcher(catalog);
+    expect((await matcher.match({ seriesTitle: 'Mob Psycho 100', seasonTitle: 'Mob Psycho 100', seasonNumber: 3 })).malId).toBe(50172);
+    expect((await matcher.match({ seriesTitle: 'Attack on Titan', seasonTitle: 'Attack on Titan', seasonNumber: 2 })).malId).toBe(25777);
+  });
+
+  it('ignores dub tags in the season title', async () => {
+    const result = await new Matcher(catalog).match({
+      seriesTitle: 'Attack on Titan',
+      seasonTitle: 'Attack on Titan Season 2 (English Dub)',
+      seasonNumber: 2,
+    });
+    expect(result.malId).toBe(25777);
+  });
+
+  it('splits one CR season over two MAL entries (split cour) with an episode offset', async () => {
+    const result = await new Matcher(catalog).match({
+      seriesTitle: 'Attack on Titan',
+      seasonTitle: 'Attack on Titan Season 3',
+      seasonNumber: 3,
+      episodeCount: 22,
+    });
+    expect(result.malId).toBe(35760);
+    expect(result.segments).toEqual([
+      { malId: 35760, firstEpisode: 1, lastEpisode: 12, episodeOffset: 0 },
+      { malId: 38524, firstEpisode: 13, lastEpisode: null, episodeOffset: 12 },
+    ]);
+  });
+
+  it('matches a movie to the movie entry, not the TV series', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'Cowboy Bebop: The Movie', mediaType: 'movie' });
+    expect(result.malId).toBe(5);
+  });
+
+  it('handles titles longer than the 64-character search limit', async () => {
+    const source = new RecordingSource(catalog);
+    const title = "Banished From The Hero's Party, I Decided To Live A Quiet Life In The Countryside";
+    expect(title.length).toBeGreaterThan(64);
+    const result = await new Matcher(source).match({ seriesTitle: title });
+    expect(result.malId).toBe(44037);
+    expect(source.queries.length).toBeGreaterThan(0);
+    for (const query of source.queries) {
+      expect(query.length).toBeLessThanOrEqual(MAL_QUERY_MAX);
+      expect(query.length).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('matches titles that differ only in punctuation and spacing', async () => {
+    const matcher = new Matcher(catalog);
+    for (const title of ['steinsgate', 'Steins Gate', 'STEINS;GATE', 'Steins-Gate!']) {
+      const result = await matcher.match({ seriesTitle: title });
+      expect(result.malId, title).toBe(9253);
+    }
+  });
+
+  it('returns no guess for a title with no good candidate', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'Zyxwv Quorblefrump Chronicles' });
+    expect(result.malId).toBeNull();
+    expect(result.needsReview).toBe(true);
+    expect(result.confidence).toBe(0);
+    expect(result.segments).toEqual([]);
+  });
+
+  it('returns no guess when no query can be formed (titles under 3 characters)', async () => {
+    const source = new RecordingSource(catalog);
+    const result = await new Matcher(source).match({ seriesTitle: 'K' });
+    expect(result.malId).toBeNull();
+    expect(result.needsReview).toBe(true);
+    expect(source.queries).toEqual([]);
+  });
+
+  it('consults the mapping cache before searching', async () => {
+    const cache = new InMemoryMappingCache();
+    await cache.put({ seasonKey: 'S1:abc', malId: 9253, episodeOffset: 0, confidence: 1, source: 'user', updatedAt: '2026-01-01T00:00:00Z' });
+    const source = new RecordingSource(catalog);
+    const result = await new Matcher(source, { cache }).match({ seasonKey: 'S1:abc', seriesTitle: 'Mob Psycho 100' });
+    expect(result.malId).toBe(9253);
+    expect(result.explanation.source).toBe('cache');
+    expect(source.queries).toEqual([]);
+  });
+
+  it('sends a low-confidence result to review when the threshold demands more', async () => {
+    const result = await new Matcher(catalog, { autoAcceptThreshold: 1.01 }).match({ seriesTitle: 'Mob Psycho 100' });
+    expect(result.malId).toBe(32182);
+    expect(result.needsReview).toBe(true);
+  });
+});
+
+describe('buildQueries', () => {
+  it('drops dub tags and season markers and keeps every query within 3..64 characters', () => {
+    const queries = buildQueries({ seriesTitle: 'Attack on Titan', seasonTitle: 'Attack on Titan Season 3 Part 2 (English Dub)' });
+    expect(queries).toContain('Attack on Titan Season 3 Part 2');
+    expect(queries).toContain('attack on titan');
+    expect(queries.every((q) => q.length >= 3 && q.length <= 64)).toBe(true);
+    expect(queries.some((q) => /dub/i.test(q))).toBe(false);
+  });
+});
