@@ -402,7 +402,8 @@ export class MalClient {
       throw new MalBadRequestError(`pageSize must be 1–1000, got ${pageSize}`, { method: 'GET', path: pathOf(`${this.apiBaseUrl}/users/@me/animelist`) });
     }
     const entries: MalListEntry[] = [];
-    const searchParams: Record<string, string | number> = { fields: LIST_FIELDS, limit: pageSize, offset: 0 };
+    // nsfw=true: without it MAL silently leaves NSFW entries out of the list, and a sync would re-add them.
+    const searchParams: Record<string, string | number> = { fields: LIST_FIELDS, limit: pageSize, offset: 0, nsfw: 'true' };
     if (request.status) searchParams.status = request.status;
     let next: string | undefined = 'users/@me/animelist';
     let firstPage = true;

@@ -195,6 +195,17 @@ describe('MalClient against the sandbox', () => {
     expectNoSecrets(logLines.join('\n'), [tokens, store.saved[0]]);
   });
 
+  it('refreshes ahead of time when the stored token is about to expire (no 401 round trip)', async () => {
+    const client = newClient();
+    const tokens = await signInWithClient(client, 'nora');
+    const store = new RecordingStore({ ...tokens, expiresAt: Date.now() + 10_000 }); // inside the 60 s margin
+    const seqBefore = sandbox.requestLog.at(-1)?.seq ?? 0;
+    expect((await client.forUser(store).getMe()).name).toBe('nora');
+    expect(store.saved).toHaveLength(1);
+    const calls = sandbox.requestLog.filter((e) => e.seq > seqBefore).map((e) => `${e.method} ${e.path} ${e.status}`);
+    expect(calls).toEqual(['POST /v1/oauth2/token 200', 'GET /v2/users/@me 200']);
+  });
+
   it('turns a revoked refresh token into MalReloginRequiredError', async () => {
     const client = newClient();
     const tokens = await signInWithClient(client, 'leo');
