@@ -43,6 +43,24 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 15,
     memoryMb: 512,
   },
+  {
+    id: 'account',
+    entry: 'functions/handlers/account.ts',
+    purpose: "Export, import and deletion of all of a user's data.",
+    tables: { users: 'write', 'series-data': 'write', 'sync-jobs': 'write', 'sync-history': 'write', 'mal-mappings': 'write', sessions: 'write', 'user-tokens': 'write' },
+    timeoutSeconds: 60,
+    memoryMb: 512,
+  },
+  {
+    id: 'mal',
+    entry: 'functions/handlers/mal.ts',
+    purpose: "Public MAL anime info and direct changes to the caller's MAL list.",
+    tables: { 'user-tokens': 'write', 'rate-limits': 'write' },
+    usesTokenKey: true,
+    callsMal: true,
+    timeoutSeconds: 30,
+    memoryMb: 512,
+  },
 ];
 
 export function functionDefinition(id: FunctionId): FunctionDefinition {

@@ -9,6 +9,7 @@ import { gql, startTestStack } from '../support/stack';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 import { malSessionForUser } from '../../functions/auth/mal-tokens';
+import { COMPLETE_LOGIN, START_LOGIN, approveAs, signIn as signInVia, startLogin as startLoginVia } from '../support/sign-in';
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -18,33 +19,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const START = `mutation($r: AWSURL!) { startLogin(redirectUri: $r) { authorizeUrl state expiresAt } }`;
-const COMPLETE = `mutation($c: String!, $s: String!) { completeLogin(code: $c, state: $s) { sessionToken expiresAt viewer { userId malUserName malUserId } } }`;
-
-async function startLogin() {
-  const result = await gql(stack, START, { r: stack.redirectUris.at(-1) });
-  expect(result.errors).toBeUndefined();
-  return result.data!.startLogin as { authorizeUrl: string; state: string };
-}
-
-/** Follows MAL's authorize URL as the sandbox's scripted user and returns the redirect's code and state. */
-async function approveAs(authorizeUrl: string, malUser: string) {
-  const url = new URL(authorizeUrl);
-  url.searchParams.set('sandbox_user', malUser);
-  const response = await fetch(url, { redirect: 'manual' });
-  expect(response.status).toBe(302);
-  const location = new URL(response.headers.get('location')!);
-  return { code: location.searchParams.get('code')!, state: location.searchParams.get('state')! };
-}
-
-async function signIn(malUser: string) {
-  const login = await startLogin();
-  const { code, state } = await approveAs(login.authorizeUrl, malUser);
-  expect(state).toBe(login.state);
-  const result = await gql(stack, COMPLETE, { c: code, s: state });
-  expect(result.errors).toBeUndefined();
-  return result.data!.completeLogin as { sessionToken: string; viewer: { userId: string; malUserName: string } };
-}
+const START = START_LOGIN;
+const COMPLETE = COMPLETE_LOGIN;
+const startLogin = () => startLoginVia(stack);
+const signIn = (malUser: string) => signInVia(stack, malUser);
 
 describe('Sign in with MAL', () => {
   it('starts with a MAL authorize URL carrying state and a plain PKCE challenge', async () => {

@@ -1,0 +1,76 @@
+/**
+ * MAL reads and direct list changes for the API: public anime info (no user token needed: MAL accepts
+ * the client id for public reads) and a user's own list status, in the schema's shapes.
+ */
+import { malClient } from '../shared/mal';
+import { malSessionForUser } from '../auth/mal-tokens';
+import { ValidationError } from '../shared/errors';
+import type { MalAnime, MalListStatus, MalListStatusName } from '../mal/types';
+
+const MEDIA_TYPES = new Set(['tv', 'ova', 'movie', 'special', 'ona', 'music']);
+
+export function toApiAnime(anime: MalAnime) {
+  const mediaType = (anime.mediaType ?? '').toLowerCase();
+  return {
+    malId: anime.id,
+    title: anime.title,
+    englishTitle: anime.alternativeTitles?.en || null,
+    japaneseTitle: anime.alternativeTitles?.ja || null,
+    synonyms: anime.alternativeTitles?.synonyms ?? [],
+    mediaType: MEDIA_TYPES.has(mediaType) ? mediaType.toUpperCase() : 'UNKNOWN',
+    numEpisodes: anime.numEpisodes || null,
+    startYear: anime.startSeason?.year ?? (anime.startDate ? Number(anime.startDate.slice(0, 4)) : null),
+    airingStatus: anime.status ?? null,
+    related: (anime.relatedAnime ?? []).map((r) => ({ malId: r.id, title: r.title, relationType: r.relationType })),
+  };
+}
+
+export function toApiListStatus(malId: number, status: MalListStatus | null) {
+  return {
+    malId,
+    status: status ? status.status.toUpperCase() : null,
+    score: status?.score ?? 0,
+    numEpisodesWatched: status?.numEpisodesWatched ?? 0,
+    isRewatching: status?.isRewatching ?? false,
+    numTimesRewatched: status?.numTimesRewatched ?? 0,
+    startDate: status?.startDate ?? null,
+    finishDate: status?.finishDate ?? null,
+  };
+}
+
+function positiveId(malId: unknown): number {
+  if (typeof malId !== 'number' || !Number.isInteger(malId) || malId <= 0) throw new ValidationError('malId must be a positive integer', { field: 'malId' });
+  return malId;
+}
+
+export async function getMalAnime(malId: number) {
+  const client = await malClient();
+  return toApiAnime(await client.getAnimeDetails(positiveId(malId)));
+}
+
+export interface SeriesStatusInput {
+  malId: number;
+  status?: string | null;
+  score?: number | null;
+  numEpisodesWatched?: number | null;
+  isRewatching?: boolean | null;
+}
+
+export async function updateSeriesStatus(userId: string, input: SeriesStatusInput) {
+  const malId = positiveId(input.malId);
+  if (input.score !== undefined && input.score !== null && (!Number.isInteger(input.score) || input.score < 0 || input.score > 10)) {
+    throw new ValidationError('score must be an integer from 0 to 10', { field: 'input.score' });
+  }
+  if (input.numEpisodesWatched !== undefined && input.numEpisodesWatched !== null && (!Number.isInteger(input.numEpisodesWatched) || input.numEpisodesWatched < 0)) {
+    throw new ValidationError('numEpisodesWatched must be a whole number ≥ 0', { field: 'input.numEpisodesWatched' });
+  }
+  const update = {
+    ...(input.status ? { status: input.status.toLowerCase() as MalListStatusName } : {}),
+    ...(input.score !== undefined && input.score !== null ? { score: input.score } : {}),
+    ...(input.numEpisodesWatched !== undefined && input.numEpisodesWatched !== null ? { numEpisodesWatched: input.numEpisodesWatched } : {}),
+    ...(input.isRewatching !== undefined && input.isRewatching !== null ? { isRewatching: input.isRewatching } : {}),
+  };
+  if (Object.keys(update).length === 0) throw new ValidationError('give at least one field to change', { field: 'input' });
+  const session = await malSessionForUser(userId);
+  return toApiListStatus(malId, await session.updateListStatus(malId, update));
+}

@@ -1,0 +1,13 @@
+/**
+ * Mutation.importData — restores an exportData document into the caller's account.
+ * @dataSource AccountFunction
+ */
+import type { Context } from '@aws-appsync/utils';
+import type { MutationImportDataArgs } from '../generated/graphql';
+import { callerUserId } from './lib/identity';
+
+export function request(ctx: Context<MutationImportDataArgs>) {
+  return { operation: 'Invoke', payload: { field: 'importData', userId: callerUserId(ctx), data: ctx.args.data } };
+}
+
+export { lambdaResponse as response } from './lib/response';
