@@ -33,6 +33,7 @@ GraphQL:   ${stack.graphqlUrl}
 Real-time: ${stack.realtimeUrl}
 Console:   ${stack.url}/
 DynamoDB:  ${stack.dynamodbEndpoint}
+MAL:       ${stack.malSandbox ? `${stack.malSandbox.url} (sandbox; sign in as any user name)` : 'myanimelist.net (MAL_CLIENT_ID configured)'}
 API key: ${stack.apiKey}
 Ctrl-C stops it.`);
 
