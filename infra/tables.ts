@@ -99,7 +99,8 @@ export const TABLES: readonly TableDefinition[] = [
     id: 'rate-limits',
     purpose: 'Token buckets shared by concurrent workers (MAL request rate) and per-user request limits.',
     partitionKey: { name: 'bucket', type: 'S' },
-    timeToLiveAttribute: 'expiresAtEpoch',
+    // The MAL client's DynamoDB token bucket (functions/mal/dynamo-rate-limiter.ts) writes expiresAt.
+    timeToLiveAttribute: 'expiresAt',
   },
 ];
 
