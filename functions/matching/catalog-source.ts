@@ -135,7 +135,7 @@ export class CatalogCandidateSource implements CandidateSource {
 
   constructor(entries: CatalogEntry[], options: CatalogSearchOptions = {}) {
     this.entries = entries;
-    this.shortlistSize = options.shortlistSize ?? 200;
+    this.shortlistSize = options.shortlistSize ?? 120;
     entries.forEach((entry, index) => this.entryIndexById.set(entry.mal_id, index));
     entries.forEach((entry, index) => this.indexTitles(entry, index));
     this.gramHits = new Float64Array(this.titleEntry.length);
