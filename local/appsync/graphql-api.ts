@@ -53,6 +53,8 @@ export interface MutationEvent {
   data: unknown;
   /** The caller that ran it. */
   caller: AuthenticatedCaller;
+  /** `extensions.invalidateSubscriptions(...)` objects its resolver set (the real-time server acts on them). */
+  invalidations: unknown[];
 }
 
 interface ExecutionState {
@@ -315,8 +317,8 @@ export class GraphQLApi {
         arguments: args,
         data: pruneToSelection(value, (selection as FieldNode).selectionSet, fragments),
         caller,
+        invalidations: state.outcomes.get(key)?.subscriptionInvalidations ?? [],
       };
-      void state;
       for (const listener of this.mutationListeners) {
         try {
           listener(event);

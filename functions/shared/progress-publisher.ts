@@ -1,0 +1,79 @@
+/**
+ * Publishes a sync progress event through the API (`publishSyncProgress`, IAM only) so that AppSync
+ * fans it out to the job owner's `onSyncProgress` subscribers. The same client serves the sync worker in
+ * AWS (the Lambda role's credentials) and locally (the local stack's internal IAM pair).
+ */
+import type { SyncProgressEvent, SyncProgressInput } from '../../generated/graphql';
+import { signGraphQLRequest, type IamCredentials } from './iam-signer';
+
+/** Every field of the event: subscribers can only receive the fields the publishing mutation selected. */
+export const PUBLISH_SYNC_PROGRESS = /* GraphQL */ `
+  mutation PublishSyncProgress($event: SyncProgressInput!) {
+    publishSyncProgress(event: $event) {
+      jobId userId seq status phase processed total currentSeries change error summary at
+    }
+  }
+`;
+
+/** The event to publish; the AWSJSON fields may be given as values (they are sent as JSON strings). */
+export type ProgressEventInput = Omit<SyncProgressInput, 'change' | 'error' | 'summary'> & {
+  change?: unknown;
+  error?: unknown;
+  summary?: unknown;
+};
+
+export class ProgressPublishError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly errors?: unknown[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProgressPublishError';
+  }
+}
+
+function awsJson(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export async function publishSyncProgress(
+  endpointUrl: string,
+  region: string,
+  credentials: IamCredentials,
+  event: ProgressEventInput,
+  options: { signal?: AbortSignal } = {},
+): Promise<SyncProgressEvent> {
+  const variables = {
+    event: { ...event, change: awsJson(event.change), error: awsJson(event.error), summary: awsJson(event.summary) },
+  };
+  const body = JSON.stringify({ query: PUBLISH_SYNC_PROGRESS, variables, operationName: 'PublishSyncProgress' });
+  const headers = await signGraphQLRequest(endpointUrl, body, region, credentials);
+  let response: Response;
+  try {
+    // `host` is a forbidden fetch header; fetch derives the same value from the URL.
+    const { host: _host, ...sendable } = headers;
+    response = await fetch(endpointUrl, { method: 'POST', headers: sendable, body, signal: options.signal });
+  } catch (error) {
+    throw new ProgressPublishError(`publishSyncProgress: request to ${endpointUrl} failed`, undefined, undefined, { cause: error });
+  }
+  const text = await response.text();
+  let parsed: { data?: { publishSyncProgress?: SyncProgressEvent | null } | null; errors?: unknown[] };
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ProgressPublishError(`publishSyncProgress: HTTP ${response.status} with a non-JSON body`, response.status, undefined, { cause: error });
+  }
+  const published = parsed.data?.publishSyncProgress;
+  if (!response.ok || parsed.errors?.length || !published) {
+    const first = parsed.errors?.[0] as { errorType?: string; message?: string } | undefined;
+    throw new ProgressPublishError(
+      `publishSyncProgress failed (HTTP ${response.status}): ${first ? `${first.errorType ?? 'Error'}: ${first.message ?? ''}` : 'no data'}`,
+      response.status,
+      parsed.errors,
+    );
+  }
+  return published;
+}
