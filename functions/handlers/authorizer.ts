@@ -3,6 +3,7 @@
  * the user id goes to resolvers as `ctx.identity.resolverContext.userId`. Never logs the token.
  */
 import { verifySession } from '../auth/sessions';
+import { tryConsume } from '../limits/user-limits';
 
 export interface AuthorizerEvent {
   authorizationToken: string;
@@ -10,13 +11,19 @@ export interface AuthorizerEvent {
 
 export interface AuthorizerResult {
   isAuthorized: boolean;
-  resolverContext?: { userId: string };
+  /** AppSync passes these strings to resolvers as ctx.identity.resolverContext. */
+  resolverContext?: { userId: string; rateLimitedForSeconds?: string };
   ttlOverride?: number;
 }
 
 export async function handler(event: AuthorizerEvent): Promise<AuthorizerResult> {
   const session = await verifySession(event.authorizationToken);
   if (!session) return { isAuthorized: false, ttlOverride: 0 };
-  // Short cache: a revoked session stops working within a minute in AWS (locally there is no cache).
-  return { isAuthorized: true, resolverContext: { userId: session.userId }, ttlOverride: 60 };
+  // The per-user request rate is counted here, once per request (hence no result caching). A caller over
+  // the limit stays authenticated: resolvers answer LimitExceeded with the wait (resolvers/lib/identity.ts).
+  const rate = await tryConsume(session.userId, 'requestsPerMinute');
+  const resolverContext = rate.allowed
+    ? { userId: session.userId }
+    : { userId: session.userId, rateLimitedForSeconds: String(rate.retryAfterSeconds) };
+  return { isAuthorized: true, resolverContext, ttlOverride: 0 };
 }

@@ -1,0 +1,90 @@
+/**
+ * Per-user limits, enforced server-side with fixed-window counters in the rate-limits table (one atomic
+ * conditional update per check, so concurrent Lambdas agree). Crossing one is a LimitExceeded error
+ * whose errorInfo says which limit and when to retry. docs/api.md lists them; env overrides exist for
+ * tests and for operators (LIMIT_<NAME>).
+ */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { documents } from '../shared/dynamo';
+import { tableName } from '../shared/config';
+import { LimitExceededError } from '../shared/errors';
+
+export interface WindowLimit {
+  limit: number;
+  windowSeconds: number;
+  description: string;
+}
+
+/** Windowed limits per user. */
+export const WINDOW_LIMITS = {
+  requestsPerMinute: { limit: 120, windowSeconds: 60, description: 'GraphQL requests per user per minute' },
+  historyItemsPerDay: { limit: 20_000, windowSeconds: 86_400, description: 'history items received per user per day (UTC)' },
+  syncStartsPerHour: { limit: 10, windowSeconds: 3_600, description: 'sync jobs started (processHistory, retrySync) per user per hour' },
+} as const satisfies Record<string, WindowLimit>;
+
+export type WindowLimitName = keyof typeof WINDOW_LIMITS;
+
+/** Size limits of one call and of concurrency. */
+export const SIZE_LIMITS = {
+  historyItemsPerPart: 2_000,
+  historyBytesPerPart: 4 * 1024 * 1024,
+  partsPerHistory: 10,
+  concurrentSyncJobs: 1,
+  requestBytes: 5 * 1024 * 1024,
+} as const;
+
+function envName(name: string): string {
+  return `LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** The limit in force (an operator or a test may lower it with LIMIT_REQUESTS_PER_MINUTE etc.). */
+export function windowLimit(name: WindowLimitName): WindowLimit {
+  const base = WINDOW_LIMITS[name];
+  const override = Number(process.env[envName(name)]);
+  return Number.isFinite(override) && override > 0 ? { ...base, limit: override } : base;
+}
+
+export interface Consumption {
+  allowed: boolean;
+  used: number;
+  limit: number;
+  retryAfterSeconds: number;
+}
+
+/** Adds `amount` to the user's counter of the current window if that stays within the limit. */
+export async function tryConsume(userId: string, name: WindowLimitName, amount = 1, now = Date.now()): Promise<Consumption> {
+  const { limit, windowSeconds } = windowLimit(name);
+  const windowStart = Math.floor(now / 1000 / windowSeconds) * windowSeconds;
+  const retryAfterSeconds = Math.max(1, windowStart + windowSeconds - Math.floor(now / 1000));
+  if (amount > limit) return { allowed: false, used: 0, limit, retryAfterSeconds };
+  try {
+    const out = await documents().send(
+      new UpdateCommand({
+        TableName: tableName('rate-limits'),
+        Key: { bucket: `user#${userId}#${name}#${windowStart}` },
+        UpdateExpression: 'ADD #used :amount SET expiresAt = :expires',
+        ConditionExpression: 'attribute_not_exists(#used) OR #used <= :room',
+        ExpressionAttributeNames: { '#used': 'used' },
+        ExpressionAttributeValues: { ':amount': amount, ':room': limit - amount, ':expires': windowStart + windowSeconds * 2 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return { allowed: true, used: Number(out.Attributes?.used ?? amount), limit, retryAfterSeconds };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return { allowed: false, used: limit, limit, retryAfterSeconds };
+    throw error;
+  }
+}
+
+/** Like tryConsume, but crossing the limit is a LimitExceeded error saying when to retry. */
+export async function consume(userId: string, name: WindowLimitName, amount = 1, now = Date.now()): Promise<void> {
+  const result = await tryConsume(userId, name, amount, now);
+  if (!result.allowed) {
+    const { description } = windowLimit(name);
+    throw new LimitExceededError(`Limit reached: at most ${result.limit} ${description}; retry in ${result.retryAfterSeconds} s`, result.retryAfterSeconds, {
+      limit: name,
+      max: result.limit,
+    });
+  }
+}
