@@ -1,0 +1,70 @@
+/**
+ * The contract between the deployed infrastructure and the function code: custom metric names (the
+ * alarms in infra/stack.ts watch exactly these) and the environment variables CDK sets on each Lambda.
+ * Plain data and one tiny writer, no CDK import, so functions can bundle this file cheaply.
+ */
+
+/** CloudWatch namespace of AnimeLog's own metrics. */
+export const METRICS_NAMESPACE = 'AnimeLog';
+
+/** Custom metric names. Each is emitted with the single dimension `Stage` (see {@link emitMetric}). */
+export const METRIC = {
+  /** A sync job ended in FAILED (not cancelled). Alarmed: any occurrence. */
+  SyncJobFailed: 'SyncJobFailed',
+  /** Refreshing a user's MAL token failed for a reason other than the user revoking access. Alarmed. */
+  MalTokenRefreshFailed: 'MalTokenRefreshFailed',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The dimension every custom metric carries; alarms select on it. */
+export const METRIC_DIMENSION_STAGE = 'Stage';
+
+/**
+ * Environment variables set by CDK on the functions (infra/stack.ts) and read by the function code.
+ * Only the variables a function's definition in infra/functions.ts asks for are set on it.
+ */
+export const FUNCTION_ENV = {
+  /** Always: the stage name (dev, staging, prod). */
+  STAGE: 'STAGE',
+  /** `TABLE_<ID>` (e.g. TABLE_USER_TOKENS) for each table in the function's `tables` map; see tableEnvName. */
+  TABLE_PREFIX: 'TABLE_',
+  /** usesTokenKey: ARN of the KMS key for MAL token envelope encryption (GenerateDataKey/Decrypt). */
+  TOKEN_KEY_ARN: 'TOKEN_KEY_ARN',
+  /** callsMal: ARN of the Secrets Manager secret holding JSON {clientId, clientSecret, redirectUri}. */
+  MAL_SECRET_ARN: 'MAL_SECRET_ARN',
+  /** callsMal and lists the rate-limits table: the shared MAL token bucket (see functions/mal/config.ts). */
+  MAL_RATE_LIMIT_TABLE: 'MAL_RATE_LIMIT_TABLE',
+  /** sendsToSyncQueue: URL of the sync queue. */
+  SYNC_QUEUE_URL: 'SYNC_QUEUE_URL',
+  /** publishesSyncProgress: the API's GraphQL URL (IAM-signed Mutation.publishSyncProgress). */
+  APPSYNC_GRAPHQL_URL: 'APPSYNC_GRAPHQL_URL',
+} as const;
+
+/** `TABLE_USER_TOKENS` for `user-tokens`: the same rule as functions/shared/config.ts tableName(). */
+export function tableEnvName(tableId: string): string {
+  return `${FUNCTION_ENV.TABLE_PREFIX}${tableId.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The CloudWatch Embedded Metric Format record for one count of `name` in `stage`. */
+export function metricRecord(name: MetricName, stage: string, value = 1, timestamp = Date.now()): string {
+  return JSON.stringify({
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        { Namespace: METRICS_NAMESPACE, Dimensions: [[METRIC_DIMENSION_STAGE]], Metrics: [{ Name: name, Unit: 'Count' }] },
+      ],
+    },
+    [METRIC_DIMENSION_STAGE]: stage,
+    [name]: value,
+  });
+}
+
+/**
+ * Emits a custom metric from a Lambda by logging an EMF record. Written straight to stdout, not through
+ * console.log: Lambda's console prefixes lines (timestamp, request id), which would hide the JSON from
+ * the EMF extraction. No IAM permission is needed (it is a log line).
+ */
+export function emitMetric(name: MetricName, value = 1, stage = process.env[FUNCTION_ENV.STAGE] ?? 'local'): void {
+  process.stdout.write(`${metricRecord(name, stage, value)}\n`);
+}
