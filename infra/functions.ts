@@ -61,6 +61,38 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 30,
     memoryMb: 512,
   },
+  // --- sync (issue 6) ---
+  {
+    id: 'history',
+    entry: 'functions/handlers/history.ts',
+    purpose: 'processHistory: validates and stores CR history parts and the user\'s series, creates and queues the sync job.',
+    tables: { users: 'read', 'series-data': 'write', 'sync-jobs': 'write' },
+    sendsToSyncQueue: true,
+    timeoutSeconds: 30,
+    memoryMb: 1024,
+  },
+  {
+    id: 'sync-control',
+    entry: 'functions/handlers/sync-control.ts',
+    purpose: 'cancelSync, retrySync, confirmMatch and matchCandidates.',
+    tables: { 'series-data': 'write', 'sync-jobs': 'write', 'mal-mappings': 'write', 'user-tokens': 'write', 'rate-limits': 'write' },
+    usesTokenKey: true,
+    callsMal: true,
+    sendsToSyncQueue: true,
+    timeoutSeconds: 30,
+    memoryMb: 512,
+  },
+  {
+    id: 'sync-worker',
+    entry: 'functions/handlers/sync-worker.ts',
+    purpose: 'Sync queue consumer: match, read the MAL list, plan, apply with checkpoints, publish progress.',
+    tables: { users: 'write', 'series-data': 'write', 'mal-mappings': 'write', 'sync-jobs': 'write', 'sync-history': 'write', 'user-tokens': 'write', 'rate-limits': 'write' },
+    usesTokenKey: true,
+    callsMal: true,
+    publishesSyncProgress: true,
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+  },
 ];
 
 export function functionDefinition(id: FunctionId): FunctionDefinition {

@@ -1,0 +1,57 @@
+/**
+ * The sync worker: consumes `{userId, jobId}` messages from the sync queue (SQS in AWS, the local queue
+ * locally) and runs the job. A message whose user is busy with another job, or whose run hit a fault,
+ * is reported as a batch item failure so the queue redelivers it; the job's checkpoint makes that safe.
+ */
+import { malSessionForUser } from '../auth/mal-tokens';
+import { publishSyncProgress } from '../shared/progress-publisher';
+import { currentLocalSyncQueue, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
+import { DEFAULT_LEASE_MS, runSyncJob, type WorkerDeps } from '../sync/worker';
+import type { PublishProgress } from '../sync/progress';
+
+/** Progress goes out through the API's IAM-only mutation when its URL is configured. */
+function progressPublisher(): PublishProgress | undefined {
+  const url = process.env.APPSYNC_GRAPHQL_URL;
+  const accessKeyId = process.env.SYNC_PROGRESS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.SYNC_PROGRESS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY;
+  if (!url || !accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = process.env.SYNC_PROGRESS_ACCESS_KEY_ID ? undefined : process.env.AWS_SESSION_TOKEN;
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  return (event) => publishSyncProgress(url, region, { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, event);
+}
+
+function parseMessage(body: string): { userId: string; jobId: string } | undefined {
+  try {
+    const value = JSON.parse(body) as { userId?: unknown; jobId?: unknown };
+    if (typeof value.userId === 'string' && typeof value.jobId === 'string') return { userId: value.userId, jobId: value.jobId };
+  } catch {
+    // fall through: a malformed message is dropped (it can never succeed)
+  }
+  return undefined;
+}
+
+export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
+  const deps: WorkerDeps = {
+    session: malSessionForUser,
+    publish: progressPublisher(),
+    leaseMs: Number(process.env.SYNC_LEASE_MS) || DEFAULT_LEASE_MS,
+    signal: currentLocalSyncQueue()?.abort.signal,
+  };
+  const batchItemFailures: SqsBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const message = parseMessage(record.body);
+    if (!message) {
+      console.error(JSON.stringify({ level: 'error', handler: 'sync-worker', messageId: record.messageId, message: 'malformed queue message dropped' }));
+      continue;
+    }
+    try {
+      const outcome = await runSyncJob(deps, message);
+      if (outcome === 'busy') batchItemFailures.push({ itemIdentifier: record.messageId });
+    } catch (error) {
+      const e = error as Error;
+      console.error(JSON.stringify({ level: 'error', handler: 'sync-worker', jobId: message.jobId, error: e?.name, message: e?.message }));
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}

@@ -1,0 +1,224 @@
+/**
+ * processHistory: validates one part of a CR history, stores it, and once all parts are in stores the
+ * user's series and queues the job. Every check runs before the first write, so a rejected call changes
+ * nothing of the user's data. Limits: 2,000 items and 4 MB per part, 10 parts.
+ */
+import { HistoryFormatError, normaliseHistory, parseHistory } from '../history';
+import type { CrSeason, NormalisedHistory } from '../history';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { allSeasons, combineParts } from './worker';
+import {
+  getJob,
+  loadParts,
+  loadSeries,
+  loadSettings,
+  markQueued,
+  newJobId,
+  newJobItem,
+  putSeries,
+  seriesSk,
+  storePart,
+  type StoredSeason,
+  type StoredSeries,
+} from './store';
+import type { JobItem } from './types';
+
+export const MAX_ITEMS_PER_PART = 2000;
+export const MAX_PART_BYTES = 4 * 1024 * 1024;
+export const MAX_PARTS = 10;
+
+export interface ProcessHistoryInput {
+  history: unknown;
+  format?: 'AUTO' | 'CR_V2' | 'CR_V1' | 'COMPACT' | null;
+  dryRun?: boolean | null;
+  jobId?: string | null;
+  part?: number | null;
+  totalParts?: number | null;
+}
+
+const FORMAT_NAMES: Record<string, string> = { CR_V2: 'cr-v2', CR_V1: 'cr-v1', COMPACT: 'compact' };
+const USER_ID_FIELDS = ['userId', 'user_id', 'animelogUserId'];
+
+function integerIn(value: number | null | undefined, fallback: number, field: string, min: number, max: number): number {
+  if (value === null || value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`${field} must be an integer from ${min} to ${max}, got ${value}`, { field, min, max, value });
+  }
+  return value;
+}
+
+/** Validates one part; returns its items and detected format. Throws ValidationError naming the problem. */
+export function validatePart(callerUserId: string, input: ProcessHistoryInput): { items: unknown[]; format: string } {
+  const history = input.history;
+  if (typeof history !== 'object' || history === null || Array.isArray(history)) {
+    throw new ValidationError('input.history must be a JSON object with a "data" or "items" array', { field: 'input.history', expected: 'object' });
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(history));
+  if (bytes > MAX_PART_BYTES) {
+    throw new ValidationError(`input.history is ${bytes} bytes; a part may hold at most ${MAX_PART_BYTES} bytes (4 MB): send it in parts`, {
+      field: 'input.history',
+      limit: MAX_PART_BYTES,
+      actual: bytes,
+    });
+  }
+  const root = history as Record<string, unknown>;
+  for (const field of USER_ID_FIELDS) {
+    if (root[field] !== undefined && root[field] !== callerUserId) {
+      throw new ValidationError(`input.history.${field} names another user; a history can only be sent for the signed-in user`, { field: `input.history.${field}` });
+    }
+  }
+  const listKey = Array.isArray(root.data) ? 'data' : 'items';
+  const list = root[listKey];
+  if (Array.isArray(list) && list.length > MAX_ITEMS_PER_PART) {
+    throw new ValidationError(`input.history.${listKey} has ${list.length} items; a part may hold at most ${MAX_ITEMS_PER_PART}: send it in parts`, {
+      field: `input.history.${listKey}`,
+      limit: MAX_ITEMS_PER_PART,
+      actual: list.length,
+    });
+  }
+  let format: string;
+  try {
+    format = parseHistory(history).format;
+    // The whole normalisation too, so that nothing a later step reads can fail on this part.
+    normaliseHistory(history);
+  } catch (error) {
+    if (error instanceof HistoryFormatError) {
+      const path = error.path === '$' ? 'input.history' : `input.history.${error.path}`;
+      throw new ValidationError(`${path}: expected ${error.expected}`, { field: path, expected: error.expected }, { cause: error });
+    }
+    throw error;
+  }
+  const wanted = input.format && input.format !== 'AUTO' ? FORMAT_NAMES[input.format] : undefined;
+  if (wanted && format !== 'empty' && format !== wanted) {
+    throw new ValidationError(`input.history is ${format}, not ${wanted} as input.format says`, { field: 'input.format', expected: wanted, actual: format });
+  }
+  return { items: (list as unknown[] | undefined) ?? [], format };
+}
+
+/** The job as the API shows it (SyncJob). */
+export function jobView(job: JobItem): Record<string, unknown> {
+  const { partNumbers: _p, appliedChangeIds: _a, ...rest } = job;
+  void _p;
+  void _a;
+  return rest;
+}
+
+export interface ProcessHistoryDeps {
+  enqueue(message: { userId: string; jobId: string }): Promise<void>;
+}
+
+export async function processHistory(userId: string, input: ProcessHistoryInput, deps: ProcessHistoryDeps): Promise<Record<string, unknown>> {
+  const totalParts = integerIn(input.totalParts, 1, 'input.totalParts', 1, MAX_PARTS);
+  const part = integerIn(input.part, 1, 'input.part', 1, totalParts);
+  const { items, format } = validatePart(userId, input);
+
+  let job: JobItem;
+  let isNew: boolean;
+  if (input.jobId) {
+    const existing = await getJob(userId, input.jobId);
+    if (!existing) throw new NotFoundError(`no sync job ${input.jobId}`, { field: 'input.jobId' });
+    if (existing.status !== 'RECEIVING') throw new ConflictError(`job ${input.jobId} is ${existing.status}, no longer receiving parts`, { field: 'input.jobId', status: existing.status });
+    if (existing.totalParts !== totalParts) {
+      throw new ValidationError(`input.totalParts is ${totalParts} but job ${input.jobId} expects ${existing.totalParts}`, { field: 'input.totalParts', expected: existing.totalParts });
+    }
+    if ([...(existing.partNumbers ?? [])].includes(part)) throw new ConflictError(`part ${part} of job ${input.jobId} was already received`, { field: 'input.part', part });
+    if (format !== 'empty' && existing.format !== 'empty' && format !== existing.format) {
+      throw new ValidationError(`part ${part} is ${format} but the job's parts are ${existing.format}`, { field: 'input.history', expected: existing.format, actual: format });
+    }
+    job = existing;
+    isNew = false;
+  } else {
+    job = newJobItem(userId, newJobId(), { dryRun: input.dryRun ?? false, format, totalParts, now: new Date().toISOString() });
+    isNew = true;
+  }
+
+  let stored: JobItem;
+  try {
+    stored = await storePart({ job, isNew, part, items, historyItems: items.length });
+  } catch (error) {
+    if ((error as { name?: string }).name === 'TransactionCanceledException') {
+      throw new ConflictError(`part ${part} of job ${job.jobId} was already received, or the job stopped receiving`, { field: 'input.part', part });
+    }
+    throw error;
+  }
+  if (stored.format === 'empty' && format !== 'empty') stored.format = format;
+  if (stored.receivedParts < stored.totalParts) return jobView(stored);
+
+  // All parts in: the user's series, then the queue.
+  const settings = await loadSettings(userId);
+  const parts = await loadParts(userId, stored.jobId);
+  const history = normaliseHistory(combineParts(formatOfParts(parts, stored.format), parts), { watchedThreshold: settings.watchedThreshold });
+  await storeSeries(userId, history);
+  const seasons = allSeasons(history).length;
+  if (await markQueued(userId, stored.jobId, { seasons })) await deps.enqueue({ userId, jobId: stored.jobId });
+  const final = await getJob(userId, stored.jobId);
+  return jobView(final ?? stored);
+}
+
+/** Parts may have been stored in any order; the first non-empty one decides the list key. */
+function formatOfParts(parts: unknown[][], format: string): string {
+  void parts;
+  return format;
+}
+
+function storedSeason(season: CrSeason): StoredSeason {
+  return {
+    seasonKey: season.seasonKey,
+    crSeasonId: season.seasonId,
+    title: season.seasonTitle,
+    seasonNumber: season.seasonNumber,
+    audioLocales: season.audioLocales,
+    isMovie: season.isMovie,
+    numberingOffset: season.episodeNumberOffset,
+    episodes: season.episodes.map((e) => ({
+      number: e.number,
+      crEpisodeId: e.episodeIds[0] ?? `${season.seasonId}:${e.number}`,
+      durationMs: e.durationMs,
+      progress: e.progress,
+      fullyWatched: e.fullyWatched,
+      firstWatchedAt: e.firstWatchedAt,
+      lastWatchedAt: e.lastWatchedAt,
+    })),
+    match: null,
+  };
+}
+
+/** Merges the history into the user's series items: episodes are unioned, matches kept. */
+export async function storeSeries(userId: string, history: NormalisedHistory): Promise<number> {
+  const existing = new Map((await loadSeries(userId)).map((s) => [s.seriesId, s]));
+  const now = new Date().toISOString();
+  const bySeries = new Map<string, StoredSeries>();
+  for (const season of allSeasons(history)) {
+    let series = bySeries.get(season.seriesId);
+    if (!series) {
+      const old = existing.get(season.seriesId);
+      series = { userId, sk: seriesSk(season.seriesId), seriesId: season.seriesId, title: season.seriesTitle, updatedAt: now, seasons: old ? structuredClone(old.seasons) : [] };
+      bySeries.set(season.seriesId, series);
+    }
+    const fresh = storedSeason(season);
+    const old = series.seasons.find((s) => s.seasonKey === season.seasonKey);
+    if (!old) {
+      series.seasons.push(fresh);
+      continue;
+    }
+    const episodes = new Map(old.episodes.map((e) => [e.number, e]));
+    for (const e of fresh.episodes) {
+      const known = episodes.get(e.number);
+      episodes.set(
+        e.number,
+        known
+          ? {
+              ...e,
+              progress: Math.max(known.progress, e.progress),
+              fullyWatched: known.fullyWatched || e.fullyWatched,
+              firstWatchedAt: known.firstWatchedAt < e.firstWatchedAt ? known.firstWatchedAt : e.firstWatchedAt,
+              lastWatchedAt: known.lastWatchedAt > e.lastWatchedAt ? known.lastWatchedAt : e.lastWatchedAt,
+            }
+          : e,
+      );
+    }
+    Object.assign(old, { ...fresh, match: old.match ?? null, episodes: [...episodes.values()].sort((a, b) => a.number - b.number) });
+  }
+  await putSeries([...bySeries.values()]);
+  return bySeries.size;
+}

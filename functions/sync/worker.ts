@@ -1,0 +1,437 @@
+/**
+ * One run of a sync job: lock → claim → normalise → match → read the MAL list once → plan → apply,
+ * checkpointing every step (see store.ts for the items). A run killed at any point is resumed by the next
+ * run of the same job (the queue redelivers; retrySync re-queues): phases before APPLYING are repeated
+ * (they write nothing to MAL), the plan is stored once and applied from its cursor, and the change at the
+ * cursor — the only one whose PATCH may have landed without its checkpoint — is first compared with MAL's
+ * current entry, so a landed PATCH is recorded, not repeated.
+ */
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { normaliseHistory } from '../history';
+import type { CrSeason } from '../history';
+import { Matcher } from '../matching/matcher';
+import type { MatchResult } from '../matching/types';
+import { MalBadRequestError, MalError, MalNotFoundError, MalReloginRequiredError } from '../mal/errors';
+import { documents } from '../shared/dynamo';
+import { tableName } from '../shared/config';
+import type { SyncSettings } from '../../resolvers/lib/settings';
+import { changeIdFor, patchIsApplied, planChanges, type AnimeInfo, type CurrentEntry, type PlannerMatch, type PlannerSeason } from './planner';
+import { MalCandidateSource, animeInfoOf, listStateOf, type MalSessionLike } from './mal-source';
+import { ProgressReporter, type PublishProgress } from './progress';
+import {
+  DynamoDbMappingCache,
+  LostJobError,
+  acquireLock,
+  animeInfoIsFresh,
+  appendErrors,
+  checkpointChange,
+  claimJob,
+  getJob,
+  loadAnimeInfo,
+  loadMatchChoices,
+  loadParts,
+  loadPlan,
+  loadSeries,
+  loadSettings,
+  putSeries,
+  releaseLock,
+  saveAnimeInfo,
+  savePlan,
+  updateJob,
+  type StoredSeasonMatch,
+  type StoredSeries,
+} from './store';
+import type { JobItem, ListPatch, PlannedChange, SyncCounts, SyncErrorRecord, SyncJobStatus, SyncPhase } from './types';
+
+export class SyncJobFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SyncJobFailedError';
+  }
+}
+
+export interface WorkerDeps {
+  /** The user's MAL session (functions/auth/mal-tokens.ts malSessionForUser in the handler). */
+  session(userId: string): Promise<MalSessionLike>;
+  publish?: PublishProgress;
+  /** How long the user's lock and the job stay ours without a checkpoint. */
+  leaseMs?: number;
+  /** Called at every step boundary; tests throw from it to kill the run at step k. */
+  onStep?: (step: string) => void | Promise<void>;
+  /** Coalescing interval of step-progress events. */
+  progressIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export type RunOutcome = 'done' | 'busy' | 'skipped' | 'cancelled' | 'failed' | 'stopped';
+
+export const DEFAULT_LEASE_MS = 120_000;
+
+/** Builds the history document of all parts (same format, so the same list key). */
+export function combineParts(format: string, parts: unknown[][]): Record<string, unknown[]> {
+  return { [format === 'cr-v2' ? 'data' : 'items']: parts.flat() };
+}
+
+export function allSeasons(history: { seasons: CrSeason[]; movies: CrSeason[] }): CrSeason[] {
+  return [...history.seasons, ...history.movies];
+}
+
+function plannerSeason(season: CrSeason): PlannerSeason {
+  return {
+    seasonKey: season.seasonKey,
+    seriesId: season.seriesId,
+    episodes: season.episodes.map((e) => ({ number: e.number, progress: e.progress, fullyWatched: e.fullyWatched, firstWatchedAt: e.firstWatchedAt, lastWatchedAt: e.lastWatchedAt })),
+  };
+}
+
+function isPerEntryMalError(error: unknown): boolean {
+  return error instanceof MalBadRequestError || error instanceof MalNotFoundError;
+}
+
+function errorRecord(error: unknown, extra: Partial<SyncErrorRecord> = {}): SyncErrorRecord {
+  if (error instanceof MalReloginRequiredError) return { errorType: 'MalReloginRequired', message: 'MyAnimeList no longer accepts this account: sign in with MAL again', ...extra };
+  if (error instanceof MalNotFoundError) return { errorType: 'NotFound', message: 'MyAnimeList has no such entry', ...extra };
+  if (error instanceof MalBadRequestError) return { errorType: 'ValidationError', message: 'MyAnimeList refused the change as invalid', ...extra };
+  if (error instanceof MalError) return { errorType: 'MalUnavailable', message: 'MyAnimeList is not answering; retrySync resumes the job', ...extra };
+  return { errorType: 'InternalError', message: (error as Error)?.message ?? String(error), ...extra };
+}
+
+export class SyncRun {
+  readonly owner = randomUUID();
+  private readonly leaseMs: number;
+  private lockRenewedAt = 0;
+  private job!: JobItem;
+  private reporter!: ProgressReporter;
+  private settings!: SyncSettings;
+  private counts!: SyncCounts;
+  private errors: SyncErrorRecord[] = [];
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly userId: string,
+    private readonly jobId: string,
+  ) {
+    this.leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  private async step(name: string): Promise<void> {
+    if (this.deps.signal?.aborted) throw new LostJobError('the worker is stopping');
+    await this.deps.onStep?.(name);
+    if (Date.now() - this.lockRenewedAt > this.leaseMs / 3) {
+      if (!(await acquireLock(this.userId, this.jobId, this.owner, this.leaseMs))) throw new LostJobError(`the sync lock of job ${this.jobId} was taken over`);
+      this.lockRenewedAt = Date.now();
+    }
+  }
+
+  private async setPhase(phase: SyncPhase, extra: Record<string, unknown> = {}): Promise<void> {
+    await updateJob(this.userId, this.jobId, this.owner, { phase, ...extra });
+    this.job.phase = phase;
+    this.reporter.phaseChanged('RUNNING', phase);
+  }
+
+  async run(): Promise<RunOutcome> {
+    if (!(await acquireLock(this.userId, this.jobId, this.owner, this.leaseMs))) return 'busy';
+    this.lockRenewedAt = Date.now();
+    const claimed = await claimJob(this.userId, this.jobId, this.owner, new Date().toISOString());
+    if (!claimed) {
+      await releaseLock(this.userId, this.owner);
+      return 'skipped';
+    }
+    this.job = claimed;
+    this.counts = { ...claimed.counts };
+    this.errors = [...(claimed.errors ?? [])];
+    this.reporter = new ProgressReporter(this.deps.publish, { jobId: this.jobId, userId: this.userId }, this.deps.progressIntervalMs ?? 200);
+    try {
+      await this.step('claimed');
+      const outcome = await this.work();
+      await this.reporter.flush();
+      return outcome;
+    } catch (error) {
+      if (error instanceof LostJobError) {
+        // Cancelled or taken over: the other party owns the job's state now.
+        await this.reporter.flush();
+        await releaseLock(this.userId, this.owner).catch(() => undefined);
+        return (await getJob(this.userId, this.jobId))?.status === 'CANCELLED' ? 'cancelled' : 'stopped';
+      }
+      if (error instanceof MalError) {
+        await this.finish('FAILED', [errorRecord(error)]);
+        return 'failed';
+      }
+      // Anything else is a fault: leave the job RUNNING under its lease so a redelivery resumes it.
+      await this.reporter.flush();
+      throw error;
+    }
+  }
+
+  private async work(): Promise<RunOutcome> {
+    this.settings = await loadSettings(this.userId);
+    let plan: PlannedChange[];
+    if (this.job.phase === 'APPLYING' || (this.job.phase === 'DONE' && !this.job.dryRun)) {
+      plan = await loadPlan(this.userId, this.jobId);
+    } else {
+      const session = await this.deps.session(this.userId);
+      plan = await this.buildPlan(session);
+      if (this.job.dryRun) {
+        await this.finish('SUCCEEDED');
+        return 'done';
+      }
+    }
+    return this.apply(plan);
+  }
+
+  private async buildPlan(session: MalSessionLike): Promise<PlannedChange[]> {
+    // NORMALISING
+    await this.setPhase('NORMALISING');
+    const parts = await loadParts(this.userId, this.jobId);
+    const history = normaliseHistory(combineParts(this.job.format, parts), { watchedThreshold: this.settings.watchedThreshold });
+    const seasons = allSeasons(history);
+    await this.step('normalised');
+
+    // MATCHING
+    await this.setPhase('MATCHING', { 'counts.seasons': seasons.length });
+    const matches = await this.matchSeasons(session, seasons);
+    await this.step('matched');
+
+    // READING_LIST
+    await this.setPhase('READING_LIST');
+    const entries = await session.getAnimeList({ pageSize: 1000 });
+    const list = new Map<number, CurrentEntry>(entries.map((e) => [e.anime.id, { state: listStateOf(e.anime.id, e.listStatus), updatedAt: e.listStatus.updatedAt ?? null }]));
+    const titles = new Map(entries.map((e) => [e.anime.id, e.anime.title]));
+    this.reporter.progress(entries.length, entries.length);
+    await this.step('list-read');
+
+    // PLANNING
+    await this.setPhase('PLANNING');
+    const matchedIds = [...new Set([...matches.values()].filter((m) => !m.needsReview && m.malId !== null).flatMap((m) => m.segments.map((s) => s.malId)))];
+    const anime = await this.animeInfo(session, matchedIds, titles);
+    const plan = planChanges({ jobId: this.jobId, seasons: seasons.map(plannerSeason), matches, list, anime, settings: this.settings });
+    this.counts.planned = plan.length;
+    await savePlan(this.userId, this.jobId, this.owner, plan, { planned: plan.length, matched: this.counts.matched, needsReview: this.counts.needsReview });
+    this.job.phase = 'APPLYING';
+    await this.step('planned');
+    return plan;
+  }
+
+  private async matchSeasons(session: MalSessionLike, seasons: CrSeason[]): Promise<Map<string, PlannerMatch>> {
+    const cache = new DynamoDbMappingCache();
+    await cache.prefetch(seasons.map((s) => s.seasonKey));
+    const choices = await loadMatchChoices(this.userId);
+    const source = new MalCandidateSource(session);
+    const matcher = new Matcher(source, { cache, autoAcceptThreshold: this.settings.autoAcceptThreshold });
+    const matches = new Map<string, PlannerMatch>();
+    const stored = new Map<string, StoredSeasonMatch>();
+    let processed = 0;
+    let matched = 0;
+    let needsReview = 0;
+    for (const season of seasons) {
+      this.reporter.progress(processed, seasons.length, season.seriesTitle);
+      const choice = choices.get(season.seasonKey);
+      let match: StoredSeasonMatch;
+      let planned: PlannerMatch;
+      if (choice) {
+        match = { seasonKey: season.seasonKey, malId: choice.malId, title: choice.title, confidence: 1, episodeOffset: choice.episodeOffset, source: 'USER', needsReview: false, explanation: 'confirmed by you' };
+        planned = { seasonKey: season.seasonKey, malId: choice.malId, needsReview: false, segments: choice.malId === null ? [] : [{ malId: choice.malId, firstEpisode: 1, lastEpisode: null, episodeOffset: choice.episodeOffset }] };
+      } else {
+        const episodeCount = season.episodes.reduce((max, e) => Math.max(max, e.number), 0);
+        let result: MatchResult;
+        try {
+          result = await matcher.match({
+            seasonKey: season.seasonKey,
+            seriesTitle: season.seriesTitle,
+            seasonTitle: season.seasonTitle,
+            seasonNumber: season.isMovie ? null : season.seasonNumber,
+            episodeCount: season.isMovie ? null : episodeCount,
+            mediaType: season.isMovie ? 'movie' : null,
+          });
+        } catch (error) {
+          const cause = (error as Error).cause;
+          if (cause instanceof MalError && !isPerEntryMalError(cause)) throw cause;
+          this.errors = appendErrors(this.errors, [{ errorType: 'InternalError', message: `matching failed: ${(error as Error).message}`, seasonKey: season.seasonKey }]);
+          result = { seasonKey: season.seasonKey, malId: null, episodeOffset: 0, segments: [], confidence: 0, needsReview: true, candidates: [], explanation: { text: 'matching failed', signals: null, margin: 0, source: 'search' } };
+        }
+        const fromCache = result.explanation.source === 'cache';
+        const review =
+          result.malId === null ||
+          result.needsReview ||
+          !this.settings.autoAcceptMatches ||
+          result.confidence < this.settings.autoAcceptThreshold;
+        match = {
+          seasonKey: season.seasonKey,
+          malId: result.malId,
+          title: result.candidates.find((c) => c.malId === result.malId)?.title ?? source.seen.get(result.malId ?? -1)?.title ?? null,
+          confidence: result.confidence,
+          episodeOffset: result.episodeOffset,
+          source: fromCache ? 'CACHED' : 'AUTOMATIC',
+          needsReview: review,
+          explanation: result.explanation.text,
+        };
+        planned = { seasonKey: season.seasonKey, malId: result.malId, needsReview: review, segments: result.segments };
+        if (!review && !fromCache && result.malId !== null) {
+          await cache.put({ seasonKey: season.seasonKey, malId: result.malId, episodeOffset: result.episodeOffset, segments: result.segments, confidence: result.confidence, source: 'automatic', updatedAt: new Date().toISOString() });
+        }
+      }
+      if (planned.needsReview) needsReview += 1;
+      else if (planned.malId !== null) matched += 1;
+      matches.set(season.seasonKey, planned);
+      stored.set(season.seasonKey, match);
+      processed += 1;
+    }
+    this.reporter.progress(processed, seasons.length);
+    if (source.seen.size > 0) await saveAnimeInfo([...source.seen.values()]);
+    this.counts.matched = matched;
+    this.counts.needsReview = needsReview;
+    await this.saveMatches(seasons, stored);
+    await updateJob(this.userId, this.jobId, this.owner, { 'counts.matched': matched, 'counts.needsReview': needsReview, errors: this.errors });
+    return matches;
+  }
+
+  /** Shows each season's match on the user's series items (Query.series). */
+  private async saveMatches(seasons: CrSeason[], matches: Map<string, StoredSeasonMatch>): Promise<void> {
+    const seriesIds = new Set(seasons.map((s) => s.seriesId));
+    const series = (await loadSeries(this.userId)).filter((s) => seriesIds.has(s.seriesId));
+    const changed: StoredSeries[] = [];
+    for (const item of series) {
+      let touched = false;
+      for (const season of item.seasons) {
+        const match = matches.get(season.seasonKey);
+        if (match) {
+          season.match = match;
+          touched = true;
+        }
+      }
+      if (touched) changed.push(item);
+    }
+    await putSeries(changed);
+  }
+
+  /** Episode counts and airing status: from the shared cache, else one details call per unknown entry. */
+  private async animeInfo(session: MalSessionLike, malIds: number[], titles: Map<number, string>): Promise<Map<number, AnimeInfo>> {
+    const cached = await loadAnimeInfo(malIds);
+    const out = new Map<number, AnimeInfo>();
+    const fetched: AnimeInfo[] = [];
+    for (const malId of malIds) {
+      const known = cached.get(malId);
+      if (known && animeInfoIsFresh(known)) {
+        out.set(malId, known);
+        continue;
+      }
+      try {
+        const info = animeInfoOf(await session.getAnimeDetails(malId, 'num_episodes,status,media_type'));
+        out.set(malId, info);
+        fetched.push(info);
+      } catch (error) {
+        if (!isPerEntryMalError(error)) throw error;
+        if (known) out.set(malId, known);
+        else out.set(malId, { malId, title: titles.get(malId) ?? null, numEpisodes: null, airingStatus: null });
+      }
+    }
+    if (fetched.length > 0) await saveAnimeInfo(fetched);
+    return out;
+  }
+
+  private async apply(plan: PlannedChange[]): Promise<RunOutcome> {
+    const start = this.job.cursor ?? 0;
+    const resumed = (this.job.attempts ?? 1) > 1;
+    this.reporter.phaseChanged('RUNNING', 'APPLYING', start, plan.length);
+    const session = plan.length > start ? await this.deps.session(this.userId) : undefined;
+    const applied = new Set(this.job.appliedChangeIds ?? []);
+    for (let index = start; index < plan.length; index++) {
+      const change = plan[index];
+      if (applied.has(change.changeId)) continue;
+      await this.step(`before-patch:${change.seq}`);
+      let afterState;
+      let failure: SyncErrorRecord | undefined;
+      try {
+        if (resumed && index === start) {
+          // The previous run may have sent this PATCH and died before its checkpoint.
+          const current = await session!.getAnimeDetails(change.malId, 'my_list_status');
+          const state = listStateOf(change.malId, current.myListStatus);
+          if (patchIsApplied(change.patch, state)) afterState = state;
+        }
+        if (!afterState) {
+          const result = await session!.updateListStatus(change.malId, malUpdateOf(change.patch));
+          afterState = { ...listStateOf(change.malId, result), numTimesRewatched: result.numTimesRewatched ?? change.after.numTimesRewatched };
+        }
+      } catch (error) {
+        if (!isPerEntryMalError(error)) throw error;
+        failure = errorRecord(error, { seasonKey: change.seasonKey, malId: change.malId });
+      }
+      await this.step(`after-patch:${change.seq}`);
+      const entry = {
+        jobId: this.jobId,
+        seq: change.seq,
+        changeId: change.changeId,
+        appliedAt: new Date().toISOString(),
+        seriesId: change.seriesId,
+        seasonKey: change.seasonKey,
+        malId: change.malId,
+        title: change.title,
+        before: change.before,
+        after: afterState ?? change.after,
+      };
+      if (failure) this.errors = appendErrors(this.errors, [failure]);
+      const checkpoint = { userId: this.userId, owner: this.owner, entry, nextCursor: index + 1, applied: !failure, ...(failure ? { errors: this.errors } : {}) };
+      try {
+        await checkpointChange(checkpoint);
+      } catch (error) {
+        if (!(error instanceof LostJobError)) throw error;
+        // Cancelled while this change was on its way: record it (applied changes stay), then stop.
+        const now = await getJob(this.userId, this.jobId);
+        if (now?.status !== 'CANCELLED' || now.runOwner !== this.owner) throw error;
+        await checkpointChange({ ...checkpoint, allowCancelled: true });
+        if (failure) this.counts.failed += 1;
+        else this.counts.applied += 1;
+        this.reporter.change(index + 1, plan.length, change.title, entry);
+        throw error;
+      }
+      if (failure) {
+        this.counts.failed += 1;
+        this.reporter.error(index + 1, plan.length, failure);
+      } else {
+        this.counts.applied += 1;
+        this.reporter.change(index + 1, plan.length, change.title, entry);
+      }
+      await this.step(`after-checkpoint:${change.seq}`);
+    }
+    await this.finish(this.counts.failed > 0 ? 'PARTIAL' : 'SUCCEEDED');
+    return 'done';
+  }
+
+  private async finish(status: SyncJobStatus, errors: SyncErrorRecord[] = []): Promise<void> {
+    this.errors = appendErrors(this.errors, errors);
+    const finishedAt = new Date().toISOString();
+    const phase: SyncPhase = status === 'FAILED' ? this.job.phase : 'DONE';
+    // Counters are re-read from the job: checkpoints add to them atomically.
+    const job = await getJob(this.userId, this.jobId);
+    const counts = { ...(job?.counts ?? this.counts), planned: this.counts.planned || job?.counts.planned || 0 };
+    await updateJob(this.userId, this.jobId, this.owner, { status, phase, finishedAt, errors: this.errors, 'counts.planned': counts.planned });
+    for (const error of errors) this.reporter.error(counts.applied, counts.planned, error);
+    this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, counts);
+    if (status !== 'FAILED') await recordLastSync(this.userId, finishedAt).catch(() => undefined);
+    await releaseLock(this.userId, this.owner);
+  }
+}
+
+function malUpdateOf(patch: ListPatch): Record<string, unknown> {
+  return { ...patch };
+}
+
+/** Viewer.lastSyncAt on the user's profile (only when the profile exists). */
+async function recordLastSync(userId: string, at: string): Promise<void> {
+  await documents().send(
+    new UpdateCommand({
+      TableName: tableName('users'),
+      Key: { userId, sk: 'PROFILE' },
+      UpdateExpression: 'SET lastSyncAt = :at',
+      ConditionExpression: 'attribute_exists(userId)',
+      ExpressionAttributeValues: { ':at': at },
+    }),
+  );
+}
+
+export function runSyncJob(deps: WorkerDeps, message: { userId: string; jobId: string }): Promise<RunOutcome> {
+  return new SyncRun(deps, message.userId, message.jobId).run();
+}
+
+export { changeIdFor };
