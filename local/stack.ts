@@ -17,8 +17,13 @@ import type { LambdaAuthorizerEvent, LambdaAuthorizerResult } from './appsync/au
 import type { IamCredentials } from '../functions/shared/iam-signer';
 import type { LambdaFunctionId } from '../infra/datasources';
 import { FUNCTIONS } from '../infra/functions';
+import { LocalSyncQueue, registerLocalSyncQueue, type SyncWorkerHandler } from '../functions/shared/sync-queue'; // sync queue (issue 6)
 import { startMalSandbox, type MalSandbox, type MalSandboxOptions } from './mal-sandbox';
 import { resetMalClient } from '../functions/shared/mal';
+// Real-time, console page and HTTPS (local/realtime, local/console).
+import { RealtimeServer, REALTIME_PATH } from './realtime/server';
+import { listenHttps, localCertificate } from './realtime/https';
+import { mountConsole } from './console/serve';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -39,6 +44,12 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** Options of the MAL sandbox; `false` uses real MAL (needs MAL_CLIENT_ID, MAL_CLIENT_SECRET, REDIRECT_URI). */
   malSandbox?: MalSandboxOptions | false;
+  /** Serve HTTPS/WSS on a self-signed certificate kept in `dir` (default ~/.animelog/local-https). */
+  https?: boolean | { dir?: string };
+  /** Interval of the real-time endpoint's `ka` messages (default 60 s). */
+  keepAliveMs?: number;
+  /** Serve the console page at GET / (default true; bundles it on first start if dist/console is empty). */
+  console?: boolean;
 }
 
 export interface LocalStack {
@@ -56,6 +67,10 @@ export interface LocalStack {
   malSandbox?: MalSandbox;
   /** Redirect URIs sign-in accepts. */
   redirectUris: string[];
+  /** The real-time (WebSocket) endpoint's server. */
+  realtime: RealtimeServer;
+  /** Set when serving HTTPS: the certificate to trust (docs/local-https.md). */
+  tls?: { certPath: string; fingerprint: string };
   stop(): Promise<void>;
 }
 
@@ -121,19 +136,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const resolvers = ResolverSet.fromBuild(bundleDir, createDataSourceInvoker({ dynamodb, stage, lambdas }));
     const apiKey = options.apiKey ?? `da2-${randomBytes(13).toString('hex')}`;
     let endpoint = '';
+    const auth = { defaultMode: 'AWS_LAMBDA' as const, apiKeys: [apiKey], lambdaAuthorizer: authorizer, iam };
     const api = new GraphQLApi({
       schemaSdl: readFileSync(join(ROOT, 'schema.graphql'), 'utf8'),
       preludeSdl: readFileSync(join(ROOT, 'local', 'appsync', 'prelude.graphql'), 'utf8'),
       resolvers,
-      auth: { defaultMode: 'AWS_LAMBDA', apiKeys: [apiKey], lambdaAuthorizer: authorizer, iam },
+      auth,
       endpointUrl: () => endpoint,
       env: { STAGE: stage },
     });
     const http = new LocalHttpServer(api);
-    const port = await http.listen(options.port ?? 4000);
-    cleanups.push(() => http.close());
-    const url = `http://127.0.0.1:${port}`;
+    // --- real-time + console + HTTPS (local/realtime, local/console): all on the one HTTP front ---
+    const realtime = new RealtimeServer({ api, auth, resolvers, graphqlUrl: () => endpoint, keepAliveMs: options.keepAliveMs });
+    realtime.attach(http);
+    if (options.console !== false) await mountConsole(http, { apiKey, graphqlPath: '/graphql', realtimePath: REALTIME_PATH });
+    let port: number;
+    let tls: LocalStack['tls'];
+    if (options.https) {
+      const certificate = await localCertificate(typeof options.https === 'object' ? options.https.dir : undefined);
+      const secure = await listenHttps(http, certificate, options.port ?? 4000);
+      cleanups.push(() => secure.close());
+      port = secure.port;
+      tls = { certPath: certificate.certPath, fingerprint: certificate.fingerprint };
+    } else {
+      port = await http.listen(options.port ?? 4000);
+      cleanups.push(() => http.close());
+    }
+    // Registered after the listeners so it runs first: open WebSockets would hold the server's close.
+    cleanups.push(() => realtime.close());
+    const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
     endpoint = `${url}/graphql`;
+    // --- end real-time + console + HTTPS ---
     // Sign-in accepts the configured redirect URI(s), and locally also the stack's own callback page.
     const redirectUris = [...(process.env.REDIRECT_URI ?? '').split(','), `${url}/auth/callback`].map((s) => s.trim()).filter(Boolean);
     process.env.MAL_REDIRECT_URIS = redirectUris.join(',');
@@ -148,10 +181,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
     });
 
+    // --- sync queue (issue 6): the sync worker runs in-process behind a local queue (SQS's stand-in) and
+    // publishes progress through this API with the stack's internal IAM pair. Stopped first on stop().
+    Object.assign(process.env, {
+      APPSYNC_GRAPHQL_URL: endpoint,
+      SYNC_PROGRESS_ACCESS_KEY_ID: iam.credentials.accessKeyId,
+      SYNC_PROGRESS_SECRET_ACCESS_KEY: iam.credentials.secretAccessKey,
+    });
+    const syncQueue = new LocalSyncQueue((await loadHandler(ROOT, 'sync-worker')) as SyncWorkerHandler);
+    const unregisterSyncQueue = registerLocalSyncQueue(syncQueue);
+    cleanups.push(async () => {
+      unregisterSyncQueue();
+      await syncQueue.stop();
+    });
+    // --- end sync queue ---
+
     return {
       url,
       graphqlUrl: endpoint,
-      realtimeUrl: `ws://127.0.0.1:${port}/graphql/realtime`,
+      realtimeUrl: `${options.https ? 'wss' : 'ws'}://127.0.0.1:${port}${REALTIME_PATH}`,
       apiKey,
       iam,
       dynamodbEndpoint,
@@ -160,6 +208,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       http,
       malSandbox,
       redirectUris,
+      realtime,
+      tls,
       stop,
     };
   } catch (error) {

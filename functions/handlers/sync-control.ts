@@ -6,10 +6,10 @@ import { malSessionForUser } from '../auth/mal-tokens';
 import { apiHandler } from '../shared/handler';
 import { ValidationError } from '../shared/errors';
 import { sendSyncMessage } from '../shared/sync-queue';
-import { cancelSync, confirmMatch, matchCandidates, retrySync, type ConfirmMatchInput } from '../sync/control';
+import { cancelSync, confirmMatch, jobPlan, matchCandidates, retrySync, type ConfirmMatchInput } from '../sync/control';
 
 export interface SyncControlEvent {
-  field: 'cancelSync' | 'retrySync' | 'confirmMatch' | 'matchCandidates';
+  field: 'cancelSync' | 'retrySync' | 'confirmMatch' | 'matchCandidates' | 'jobPlan';
   userId: string;
   args: { jobId?: string; seasonKey?: string; input?: ConfirmMatchInput };
 }
@@ -24,6 +24,8 @@ export const handler = apiHandler('sync-control', async (event: SyncControlEvent
       return confirmMatch(event.userId, event.args.input as ConfirmMatchInput);
     case 'matchCandidates':
       return matchCandidates(event.userId, event.args.seasonKey ?? '', { session: malSessionForUser });
+    case 'jobPlan':
+      return jobPlan(event.userId, event.args.jobId ?? '');
     default:
       throw new ValidationError(`unknown field ${String((event as { field?: unknown }).field)}`);
   }

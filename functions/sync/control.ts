@@ -13,6 +13,7 @@ import {
   getJob,
   getSeries,
   loadAnimeInfo,
+  loadPlan,
   loadSeries,
   putSeries,
   saveAnimeInfo,
@@ -34,6 +35,14 @@ export async function cancelSync(userId: string, jobId: string): Promise<Record<
   const cancelled = await transitionJob(userId, jobId, ['RECEIVING', 'QUEUED', 'RUNNING'], { status: 'CANCELLED', finishedAt: new Date().toISOString() });
   if (!cancelled) throw new ConflictError(`job ${jobId} is ${job.status} and cannot be cancelled`, { status: job.status });
   return jobView(cancelled);
+}
+
+/** A dry run's plan in the schema's PlannedChange shape (null for other jobs). */
+export async function jobPlan(userId: string, jobId: string): Promise<Record<string, unknown>[] | null> {
+  const job = await getJob(userId, jobId);
+  if (!job || !job.dryRun || !job.planChunks) return null;
+  const plan = await loadPlan(userId, jobId);
+  return plan.map((c) => ({ seasonKey: c.seasonKey, malId: c.malId, title: c.title, before: c.before, after: c.after, reason: c.reason }));
 }
 
 export async function retrySync(userId: string, jobId: string, deps: Pick<ControlDeps, 'enqueue'>): Promise<Record<string, unknown>> {

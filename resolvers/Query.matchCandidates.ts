@@ -1,0 +1,13 @@
+/**
+ * Query.matchCandidates — ranked MAL candidates for one of the caller's CR seasons.
+ * @dataSource SyncControlFunction
+ */
+import type { Context } from '@aws-appsync/utils';
+import type { QueryMatchCandidatesArgs } from '../generated/graphql';
+import { callerUserId } from './lib/identity';
+
+export function request(ctx: Context<QueryMatchCandidatesArgs>) {
+  return { operation: 'Invoke', payload: { field: 'matchCandidates', userId: callerUserId(ctx), args: { seasonKey: ctx.args.seasonKey } } };
+}
+
+export { lambdaResponse as response } from './lib/response';

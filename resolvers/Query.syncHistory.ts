@@ -1,0 +1,24 @@
+/**
+ * Query.syncHistory — the changes one of the caller's jobs applied, in order (sk JOB#<jobId>#<seq>).
+ * @dataSource SyncHistoryTable
+ */
+import type { Context } from '@aws-appsync/utils';
+import { query } from '@aws-appsync/utils/dynamodb';
+import type { QuerySyncHistoryArgs } from '../generated/graphql';
+import { callerUserId } from './lib/identity';
+import { response as sharedResponse } from './lib/response';
+import { pageLimit } from './lib/paging';
+
+export function request(ctx: Context<QuerySyncHistoryArgs>) {
+  return query({
+    query: { userId: { eq: callerUserId(ctx) }, sk: { beginsWith: `JOB#${ctx.args.jobId}#` } },
+    limit: pageLimit(ctx.args.limit, 50),
+    nextToken: ctx.args.nextToken ?? undefined,
+    consistentRead: true,
+  });
+}
+
+export function response(ctx: Context) {
+  const result = sharedResponse(ctx) as { items: Record<string, unknown>[]; nextToken?: string };
+  return { items: result.items, nextToken: result.nextToken ? result.nextToken : null };
+}

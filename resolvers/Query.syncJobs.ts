@@ -1,0 +1,25 @@
+/**
+ * Query.syncJobs — the caller's sync jobs, newest first (job ids are time-ordered).
+ * @dataSource SyncJobsTable
+ */
+import type { Context } from '@aws-appsync/utils';
+import { query } from '@aws-appsync/utils/dynamodb';
+import type { QuerySyncJobsArgs } from '../generated/graphql';
+import { callerUserId } from './lib/identity';
+import { response as sharedResponse } from './lib/response';
+import { pageLimit } from './lib/paging';
+
+export function request(ctx: Context<QuerySyncJobsArgs>) {
+  return query({
+    query: { userId: { eq: callerUserId(ctx) }, sk: { beginsWith: 'JOB#' } },
+    scanIndexForward: false,
+    limit: pageLimit(ctx.args.limit, 20),
+    nextToken: ctx.args.nextToken ?? undefined,
+    consistentRead: true,
+  });
+}
+
+export function response(ctx: Context) {
+  const result = sharedResponse(ctx) as { items: Record<string, unknown>[]; nextToken?: string };
+  return { items: result.items, nextToken: result.nextToken ? result.nextToken : null };
+}
