@@ -10,15 +10,19 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'data-dir': { type: 'string' },
     'dynamodb-endpoint': { type: 'string' },
+    https: { type: 'boolean' },
+    'tls-dir': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 
 if (values.help) {
-  console.log(`npm start -- [--port N] [--data-dir DIR] [--dynamodb-endpoint URL]
+  console.log(`npm start -- [--port N] [--data-dir DIR] [--dynamodb-endpoint URL] [--https [--tls-dir DIR]]
   --port N                 HTTP port (default $PORT or 4000)
   --data-dir DIR           keep DynamoDB Local's data in DIR (default: in memory)
-  --dynamodb-endpoint URL  use this DynamoDB instead of starting DynamoDB Local`);
+  --dynamodb-endpoint URL  use this DynamoDB instead of starting DynamoDB Local
+  --https                  serve https:// and wss:// on a self-signed certificate (docs/local-https.md)
+  --tls-dir DIR            where the certificate is kept (default ~/.animelog/local-https)`);
   process.exit(0);
 }
 
@@ -26,6 +30,7 @@ const stack = await startLocalStack({
   port: Number(values.port ?? process.env.PORT ?? 4000),
   dataDir: values['data-dir'],
   dynamodbEndpoint: values['dynamodb-endpoint'],
+  https: values.https ? { dir: values['tls-dir'] } : false,
 });
 
 console.log(`AnimeLog local stack
@@ -34,7 +39,9 @@ Real-time: ${stack.realtimeUrl}
 Console:   ${stack.url}/
 DynamoDB:  ${stack.dynamodbEndpoint}
 MAL:       ${stack.malSandbox ? `${stack.malSandbox.url} (sandbox; sign in as any user name)` : 'myanimelist.net (MAL_CLIENT_ID configured)'}
-API key: ${stack.apiKey}
+API key: ${stack.apiKey}${
+  stack.tls ? `\nTLS:       self-signed certificate ${stack.tls.certPath}\n           SHA-256 ${stack.tls.fingerprint} (trust it: docs/local-https.md)` : ''
+}
 Ctrl-C stops it.`);
 
 let stopping = false;
