@@ -147,18 +147,13 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
   // All parts in: the user's series, then the queue.
   const settings = await loadSettings(userId);
   const parts = await loadParts(userId, stored.jobId);
-  const history = normaliseHistory(combineParts(formatOfParts(parts, stored.format), parts), { watchedThreshold: settings.watchedThreshold });
+  const history = normaliseHistory(combineParts(stored.format, parts), { watchedThreshold: settings.watchedThreshold });
   await storeSeries(userId, history);
   const seasons = allSeasons(history).length;
-  if (await markQueued(userId, stored.jobId, { seasons })) await deps.enqueue({ userId, jobId: stored.jobId });
-  const final = await getJob(userId, stored.jobId);
-  return jobView(final ?? stored);
-}
-
-/** Parts may have been stored in any order; the first non-empty one decides the list key. */
-function formatOfParts(parts: unknown[][], format: string): string {
-  void parts;
-  return format;
+  if (!(await markQueued(userId, stored.jobId, { seasons }))) return jobView((await getJob(userId, stored.jobId)) ?? stored);
+  await deps.enqueue({ userId, jobId: stored.jobId });
+  // The job as queued (a worker may already be on it; syncJob shows the live state).
+  return jobView({ ...stored, status: 'QUEUED', phase: 'QUEUED', counts: { ...stored.counts, seasons } });
 }
 
 function storedSeason(season: CrSeason): StoredSeason {
