@@ -29,8 +29,8 @@ export const FUNCTION_ENV = {
   STAGE: 'STAGE',
   /** `TABLE_<ID>` (e.g. TABLE_USER_TOKENS) for each table in the function's `tables` map; see tableEnvName. */
   TABLE_PREFIX: 'TABLE_',
-  /** usesTokenKey: ARN of the KMS key for MAL token envelope encryption (GenerateDataKey/Decrypt). */
-  TOKEN_KEY_ARN: 'TOKEN_KEY_ARN',
+  /** usesTokenKey: the KMS key (its ARN) for MAL token envelope encryption (GenerateDataKey/Decrypt); see functions/shared/token-crypto.ts. */
+  TOKEN_KMS_KEY_ID: 'TOKEN_KMS_KEY_ID',
   /** callsMal: ARN of the Secrets Manager secret holding JSON {clientId, clientSecret, redirectUri}. */
   MAL_SECRET_ARN: 'MAL_SECRET_ARN',
   /** callsMal and lists the rate-limits table: the shared MAL token bucket (see functions/mal/config.ts). */

@@ -310,7 +310,7 @@ export class AnimeLogStack extends Stack {
       }
       if (def.usesTokenKey) {
         this.tokenKey.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
-        fn.addEnvironment(FUNCTION_ENV.TOKEN_KEY_ARN, this.tokenKey.keyArn);
+        fn.addEnvironment(FUNCTION_ENV.TOKEN_KMS_KEY_ID, this.tokenKey.keyArn);
       }
       if (def.callsMal) {
         this.malSecret.grantRead(fn);
@@ -703,11 +703,13 @@ export interface CreateAppOptions {
   resolverDir?: string;
   /** Register cdk-nag's AwsSolutionsChecks as a synthesis validation (default true). */
   nag?: boolean;
+  /** Extra context (tests: e.g. `aws:cdk:bundling-stacks: []` to skip Lambda bundling). */
+  context?: Record<string, unknown>;
 }
 
 /** The CDK app: one stack for the stage, cdk-nag's AWS Solutions checks on everything. */
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: AnimeLogStack } {
-  const app = new App({ outdir: options.outdir, context: APP_CONTEXT, analyticsReporting: false });
+  const app = new App({ outdir: options.outdir, context: { ...APP_CONTEXT, ...options.context }, analyticsReporting: false });
   const stage = parseStage(options.stage ?? app.node.tryGetContext('stage') ?? 'dev');
   const alarmEmail = app.node.tryGetContext('alarmEmail') as string | undefined;
   // Env-agnostic on purpose: synth never looks up an account or region (works offline).

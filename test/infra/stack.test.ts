@@ -17,6 +17,7 @@ import {
   readResolverManifest,
   REPO_ROOT,
   SYNC_MAX_RECEIVE_COUNT,
+  SYNC_WORKER_MAX_CONCURRENCY,
   WAF_RATE_LIMIT,
   type ResolverManifest,
 } from '../../infra/stack';
@@ -89,8 +90,9 @@ describe('Lambda functions', () => {
       expect(env.STAGE).toBe('dev');
       const tableVars = Object.keys(env).filter((k) => k.startsWith('TABLE_')).sort();
       expect(tableVars).toEqual(Object.keys(def.tables).map(tableEnvName).sort());
-      expect('TOKEN_KEY_ARN' in env).toBe(Boolean(def.usesTokenKey));
+      expect('TOKEN_KMS_KEY_ID' in env).toBe(Boolean(def.usesTokenKey));
       expect('MAL_SECRET_ARN' in env).toBe(Boolean(def.callsMal));
+      expect('MAL_RATE_LIMIT_TABLE' in env).toBe(Boolean(def.callsMal && def.tables['rate-limits'] === 'write'));
       expect('SYNC_QUEUE_URL' in env).toBe(Boolean(def.sendsToSyncQueue));
       expect('APPSYNC_GRAPHQL_URL' in env).toBe(Boolean(def.publishesSyncProgress));
     });
@@ -341,5 +343,46 @@ describe('cdk-nag (AwsSolutions)', () => {
     }
     // Wildcard findings are acknowledged one by one, never the rule as a whole.
     expect(acknowledged.filter((a) => /AwsSolutions-IAM5$/.test(a.id))).toEqual([]);
+  });
+});
+
+describe('sync worker and progress publishing', () => {
+  const worker = FUNCTIONS.find((f) => f.id === 'sync-worker');
+
+  it.runIf(worker)('the sync worker consumes the sync queue (batch item failures, bounded concurrency)', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnLogicalId('sync-worker') },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(s.stack, s.stack.syncQueue), 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: SYNC_WORKER_MAX_CONCURRENCY },
+    });
+    const queue = s.json.Resources[logicalId(s.stack, s.stack.syncQueue)].Properties;
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(Math.min(43_200, 6 * worker!.timeoutSeconds));
+  });
+
+  it('only publishesSyncProgress functions may call the API with IAM, and only Mutation.publishSyncProgress', () => {
+    const roles = roleOfFunction(s.json);
+    const publishers = FUNCTIONS.filter((f) => f.publishesSyncProgress).map((f) => roles.get(fnLogicalId(f.id)));
+    const holders: string[] = [];
+    for (const [role, sts] of statementsByRole(s.json)) {
+      const gql = sts.filter((st) => asArray(st.Action).some((a) => a.startsWith('appsync:')));
+      if (!gql.length) continue;
+      holders.push(role);
+      for (const st of gql) {
+        expect(asArray(st.Action)).toEqual(['appsync:GraphQL']);
+        expect(JSON.stringify(st.Resource)).toMatch(/\/types\/Mutation\/fields\/publishSyncProgress"/);
+      }
+    }
+    expect(holders.sort()).toEqual(publishers.sort());
+  });
+
+  it('senders of the sync queue are exactly the sendsToSyncQueue functions', () => {
+    const queueId = logicalId(s.stack, s.stack.syncQueue);
+    const roles = roleOfFunction(s.json);
+    const senders = [...statementsByRole(s.json)]
+      .filter(([, sts]) => sts.some((st) => asArray(st.Action).includes('sqs:SendMessage') && referencedIds(st.Resource).has(queueId)))
+      .map(([r]) => r);
+    expect(senders.sort()).toEqual(FUNCTIONS.filter((f) => f.sendsToSyncQueue).map((f) => roles.get(fnLogicalId(f.id))).sort());
   });
 });
