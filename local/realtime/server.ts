@@ -97,6 +97,8 @@ interface Subscription {
   fragments: Record<string, FragmentDefinitionNode>;
   variables: Record<string, unknown>;
   args: Record<string, unknown>;
+  /** The given arguments that name a field of the payload type: these must equal the mutation's response. */
+  matchedArgs: Record<string, unknown>;
   mutations: Set<string>;
   filter: SubscriptionFilter | null;
   invalidationFilter: SubscriptionFilter | null;
@@ -412,6 +414,7 @@ export class RealtimeServer {
       fragments,
       variables,
       args,
+      matchedArgs: matchableArguments(args, field.type),
       mutations: new Set(subscribedMutations(field)),
       filter,
       invalidationFilter,
@@ -484,7 +487,7 @@ export class RealtimeServer {
     const subscribers = this.byMutation.get(event.fieldName);
     if (!subscribers || subscribers.size === 0) return;
     for (const subscription of [...subscribers]) {
-      if (!argumentsMatch(subscription.args, event.data)) continue;
+      if (!argumentsMatch(subscription.matchedArgs, event.data)) continue;
       if (!filterMatches(subscription.filter, event.data)) continue;
       const value = project(event.data, subscription.selectionSet, subscription.returnType, subscription.fragments, subscription.variables);
       this.send(subscription.connection, { id: subscription.id, type: 'data', payload: { data: { [subscription.responseKey]: value } } });
@@ -529,6 +532,17 @@ export function subscribedMutations(field: GraphQLField<unknown, unknown>): stri
   if (!arg) return [];
   if (arg.value.kind === Kind.LIST) return arg.value.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : []));
   return arg.value.kind === Kind.STRING ? [arg.value.value] : [];
+}
+
+/**
+ * The arguments that take part in AppSync's basic argument matching: those naming a field of the
+ * payload type. Others (e.g. `minPriority`) only feed the subscription resolver's enhanced filter.
+ */
+function matchableArguments(args: Record<string, unknown>, type: GraphQLOutputType): Record<string, unknown> {
+  const named = getNamedType(type);
+  if (!isObjectType(named)) return {};
+  const fields = named.getFields();
+  return Object.fromEntries(Object.entries(args).filter(([name]) => name in fields));
 }
 
 /** Every argument given (not null) must equal the mutation response's field of the same name. */
