@@ -3,7 +3,8 @@
  * so the page needs nothing from the internet. `npm run build:console`, or on demand at stack start.
  */
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -25,8 +26,9 @@ const WORKERS = {
   'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
 };
 
-export async function buildConsole(outdir = CONSOLE_DIST): Promise<void> {
-  rmSync(outdir, { recursive: true, force: true });
+export async function buildConsole(target = CONSOLE_DIST): Promise<void> {
+  // Built aside and moved into place, so a concurrent stack start (parallel test files) never serves a half-built folder.
+  const outdir = `${target}.tmp-${randomBytes(4).toString('hex')}`;
   mkdirSync(outdir, { recursive: true });
   const common = {
     bundle: true,
@@ -53,9 +55,18 @@ export async function buildConsole(outdir = CONSOLE_DIST): Promise<void> {
       format: 'iife',
     });
   } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
     throw new ConsoleBuildError('the console page did not build', { cause: error });
   }
   writeFileSync(join(outdir, 'BUILT'), new Date().toISOString());
+  rmSync(target, { recursive: true, force: true });
+  try {
+    renameSync(outdir, target);
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    // Another build finished first: theirs is as good as ours.
+    if (!consoleBuilt(target)) throw new ConsoleBuildError(`could not move the console build into ${target}`, { cause: error });
+  }
 }
 
 export function consoleBuilt(outdir = CONSOLE_DIST): boolean {
