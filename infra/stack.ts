@@ -605,8 +605,10 @@ export class AnimeLogStack extends Stack {
     alarm(
       'SyncQueueAge',
       this.syncQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
-      900,
-      'The oldest queued sync message is 15+ minutes old: the worker is not keeping up or not running.',
+      // An hour, not minutes: a message stays in flight while the worker runs its job (up to the function
+      // timeout) and jobs of a busy user are redelivered later; only a backlog gets this old.
+      3600,
+      'The oldest sync message is an hour old: the worker is not keeping up or not running.',
     );
     const apiMetric = (metricName: string, statistic = 'Sum') =>
       new cloudwatch.Metric({ namespace: 'AWS/AppSync', metricName, dimensionsMap: { GraphQLAPIId: api.apiId }, period: fiveMinutes, statistic });
