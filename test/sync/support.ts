@@ -70,9 +70,10 @@ export function day(d: number, year = 2026): string {
 }
 
 /** The sandbox list as comparable data (updated_at and cosmetic fields dropped), by anime id. */
-export function listView(entries: Array<{ animeId: number; listStatus: Record<string, unknown> }>) {
+export function listView(entries: ReadonlyArray<{ animeId: number; listStatus: object }>) {
   const out: Record<number, Record<string, unknown>> = {};
-  for (const { animeId, listStatus } of entries) {
+  for (const { animeId, listStatus: raw } of entries) {
+    const listStatus = raw as Record<string, unknown>;
     out[animeId] = {
       status: listStatus.status,
       episodes: listStatus.num_episodes_watched,
