@@ -150,9 +150,11 @@ export class SyncRun {
     } catch (error) {
       if (error instanceof LostJobError) {
         // Cancelled or taken over: the other party owns the job's state now.
-        await this.reporter.flush();
         await releaseLock(this.userId, this.owner).catch(() => undefined);
-        return (await getJob(this.userId, this.jobId))?.status === 'CANCELLED' ? 'cancelled' : 'stopped';
+        const now = await getJob(this.userId, this.jobId);
+        if (now?.status === 'CANCELLED') this.reporter.summary('CANCELLED', now.phase, now.counts.applied + now.counts.failed, now.counts.planned, now.counts);
+        await this.reporter.flush();
+        return now?.status === 'CANCELLED' ? 'cancelled' : 'stopped';
       }
       if (error instanceof MalError) {
         await this.finish('FAILED', [errorRecord(error)]);
