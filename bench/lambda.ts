@@ -53,8 +53,11 @@ async function bundle(entry: string, outfile: string, external: string[]): Promi
 /** Module load time measured inside a fresh node process (process start-up itself excluded). */
 function initOnce(file: string): { wallMs: number; cpuMs: number } {
   const script =
-    `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); ` +
-    'const w = performance.now() - t; const u = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wallMs: w, cpuMs: (u.user + u.system) / 1000 }));';
+    `const c = process.cpuUsage(); const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); ` +
+    'const w = performance.now() - t; const u = process.cpuUsage(c); ' +
+    // The deployed handler setting is index.handler: a bundle without that export would not run.
+    "if (typeof m.handler !== 'function') { console.error('no exported handler function'); process.exit(2); } " +
+    'process.stdout.write(JSON.stringify({ wallMs: w, cpuMs: (u.user + u.system) / 1000 }));';
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     encoding: 'utf8',
     // The Lambda environment's shape, without credentials: init must not need AWS.

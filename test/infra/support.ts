@@ -13,6 +13,8 @@ import { createApp, type AnimeLogStack, type CreateAppOptions } from '../../infr
 export interface Synthesised {
   stack: AnimeLogStack;
   template: Template;
+  /** The cloud assembly directory (assets included). */
+  outdir: string;
   json: { Resources: Record<string, { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string }> };
   cleanup: () => void;
 }
@@ -25,6 +27,7 @@ export function synth(options: Omit<CreateAppOptions, 'outdir'> = {}): Synthesis
   return {
     stack,
     template,
+    outdir,
     json: template.toJSON() as Synthesised['json'],
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
