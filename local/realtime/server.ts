@@ -218,12 +218,22 @@ export class RealtimeServer {
       acknowledged: false,
       subscriptions: new Map(),
       pending: new Map(),
-      auth: protocolOk && auth ? this.authorise(auth.header, `${this.options.graphqlUrl()}/connect`, auth.payload, '') : Promise.resolve(null),
+      auth:
+        protocolOk && auth
+          ? this.authorise(auth.header, `${this.options.graphqlUrl()}/connect`, auth.payload, '').catch((error: unknown) => {
+              console.error('[realtime] connection auth failed:', (error as Error)?.message);
+              return null;
+            })
+          : Promise.resolve(null),
     };
     this.connections.add(connection);
     socket.on('message', (raw, isBinary) => this.onMessage(connection, raw, isBinary));
     socket.on('close', () => this.drop(connection));
     socket.on('error', () => this.drop(connection));
+    // Refused credentials end the connection at once, whether or not the client has sent anything yet.
+    void connection.auth.then((caller) => {
+      if (!caller && protocolOk) this.refuse(connection);
+    });
     if (!protocolOk) {
       // What AppSync answers a client that did not offer graphql-ws.
       this.send(connection, { type: 'connection_error', payload: { errors: [{ message: 'SubProtocolNotSupportedError', errorCode: 400 }] } });
