@@ -4,6 +4,7 @@
  * a job or season of another user is simply not found.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { consume } from '../limits/user-limits';
 import { Matcher } from '../matching/matcher';
 import type { MalMediaType } from '../matching/types';
 import { jobView } from './process-history';
@@ -51,7 +52,10 @@ export async function retrySync(userId: string, jobId: string, deps: Pick<Contro
   if (job.receivedParts < job.totalParts) {
     throw new ConflictError(`job ${jobId} has ${job.receivedParts} of ${job.totalParts} history parts; send the rest with processHistory`, { status: job.status });
   }
-  const queued = await transitionJob(userId, jobId, ['FAILED', 'CANCELLED', 'QUEUED'], { status: 'QUEUED', finishedAt: null });
+  const retryable = ['FAILED', 'CANCELLED', 'QUEUED'] as const;
+  if (!(retryable as readonly string[]).includes(job.status)) throw new ConflictError(`job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`, { status: job.status });
+  await consume(userId, 'syncStartsPerHour');
+  const queued = await transitionJob(userId, jobId, [...retryable], { status: 'QUEUED', finishedAt: null });
   if (!queued) throw new ConflictError(`job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`, { status: job.status });
   await deps.enqueue({ userId, jobId });
   return jobView(queued);

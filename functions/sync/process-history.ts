@@ -5,10 +5,12 @@
  */
 import { HistoryFormatError, normaliseHistory, parseHistory } from '../history';
 import type { CrSeason, NormalisedHistory } from '../history';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../shared/errors';
+import { SIZE_LIMITS, consume } from '../limits/user-limits';
 import { allSeasons, combineParts } from './worker';
 import {
   getJob,
+  recentJobs,
   loadParts,
   loadSeries,
   loadSettings,
@@ -23,9 +25,26 @@ import {
 } from './store';
 import type { JobItem } from './types';
 
-export const MAX_ITEMS_PER_PART = 2000;
-export const MAX_PART_BYTES = 4 * 1024 * 1024;
-export const MAX_PARTS = 10;
+export const MAX_ITEMS_PER_PART = SIZE_LIMITS.historyItemsPerPart;
+export const MAX_PART_BYTES = SIZE_LIMITS.historyBytesPerPart;
+export const MAX_PARTS = SIZE_LIMITS.partsPerHistory;
+
+/** A receiving job idle this long no longer counts as active (its parts expire anyway). */
+const RECEIVING_ACTIVE_MS = 3600_000;
+
+/** One active sync job per user: a job being received, queued or running blocks a new one. */
+async function refuseIfAnotherJobActive(userId: string, now = Date.now()): Promise<void> {
+  const active = (await recentJobs(userId, 20)).find(
+    (j) => j.status === 'QUEUED' || j.status === 'RUNNING' || (j.status === 'RECEIVING' && now - Date.parse(j.createdAt) < RECEIVING_ACTIVE_MS),
+  );
+  if (active) {
+    throw new LimitExceededError(
+      `Another sync job (${active.jobId}) is ${active.status.toLowerCase()}; one job at a time: wait for it, or cancel it with cancelSync`,
+      30,
+      { limit: 'concurrentSyncJobs', max: SIZE_LIMITS.concurrentSyncJobs, activeJobId: active.jobId },
+    );
+  }
+}
 
 export interface ProcessHistoryInput {
   history: unknown;
@@ -128,9 +147,13 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
     job = existing;
     isNew = false;
   } else {
+    await refuseIfAnotherJobActive(userId);
     job = newJobItem(userId, newJobId(), { dryRun: input.dryRun ?? false, format, totalParts, now: new Date().toISOString() });
     isNew = true;
   }
+  // Per-user windowed limits, counted only for calls that passed every check above.
+  if (isNew) await consume(userId, 'syncStartsPerHour');
+  await consume(userId, 'historyItemsPerDay', Math.max(1, items.length));
 
   let stored: JobItem;
   try {

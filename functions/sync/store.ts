@@ -164,6 +164,21 @@ export async function getJob(userId: string, jobId: string): Promise<JobItem | u
   return out.Item as JobItem | undefined;
 }
 
+/** The user's newest jobs, newest first (job ids are time-ordered). */
+export async function recentJobs(userId: string, limit: number): Promise<JobItem[]> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName('sync-jobs'),
+      KeyConditionExpression: 'userId = :u AND begins_with(sk, :job)',
+      ExpressionAttributeValues: { ':u': userId, ':job': 'JOB#' },
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []) as JobItem[];
+}
+
 export function newJobItem(userId: string, jobId: string, fields: { dryRun: boolean; format: string; totalParts: number; now: string }): JobItem {
   return {
     userId,
