@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
-import { gql, startTestStack } from '../support/stack';
+import { createTestUser, gql, startTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { RealtimeClient } from '../realtime/support';
 import { PROCESS_HISTORY, allHistory, day, listView, v2Episode, v2Movie, waitForJob } from './support';
@@ -102,6 +102,17 @@ describe('sync end to end', () => {
       expect(rewatch.before).toMatchObject({ status: 'COMPLETED', isRewatching: false });
       expect(rewatch.after).toMatchObject({ status: 'COMPLETED', isRewatching: true });
       expect(history.find((h) => h.malId === 52991)!.before.status).toBeNull();
+
+      // Per series: the same entries, through the series index, only for the caller.
+      const SERIES_HISTORY = 'query($s: ID!) { seriesHistory(seriesId: $s) { items { seriesId malId jobId seq } nextToken } }';
+      const perSeries = await gql(stack, SERIES_HISTORY, { s: DEMON.seriesId }, user.headers);
+      expect(perSeries.errors).toBeUndefined();
+      const demonEntries = history.filter((h) => h.seriesId === DEMON.seriesId);
+      expect(demonEntries.length).toBeGreaterThan(0);
+      expect(perSeries.data!.seriesHistory.items.map((i: { malId: number }) => i.malId).sort()).toEqual(demonEntries.map((h) => h.malId).sort());
+      expect(perSeries.data!.seriesHistory.items.every((i: { seriesId: string }) => i.seriesId === DEMON.seriesId)).toBe(true);
+      const stranger = await createTestUser(stack);
+      expect((await gql(stack, SERIES_HISTORY, { s: DEMON.seriesId }, stranger.headers)).data!.seriesHistory.items).toEqual([]);
 
       // Progress over the WebSocket: phases in order, one event per applied change, a final summary.
       const summary = await socket.waitFor((m) => m.type === 'data' && m.payload?.data?.onSyncProgress?.summary, 10_000);
