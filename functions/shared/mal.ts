@@ -5,7 +5,7 @@
  * locally from MAL_CLIENT_ID / MAL_CLIENT_SECRET / MAL_REDIRECT_URIS, set by the local stack.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MalClient } from '../mal/client';
+import { MalClient, consoleJsonLogger } from '../mal/client';
 import { malClientConfigFromEnv } from '../mal/config';
 import { dynamoClientConfig } from './dynamo';
 import { ConfigurationError, tableName } from './config';
@@ -39,7 +39,8 @@ export function malClient(): Promise<MalClient> {
     await loadSecretIntoEnv();
     // Share the request budget across containers in AWS (and across processes locally when configured).
     if (!process.env.MAL_RATE_LIMIT_TABLE && process.env.MAL_SHARED_RATE_LIMIT === 'true') process.env.MAL_RATE_LIMIT_TABLE = tableName('rate-limits');
-    return new MalClient(malClientConfigFromEnv({ dynamoDb: dynamoClientConfig() }));
+    // Retries and refreshes are logged as one-line JSON (method, path, status; never a token).
+    return new MalClient(malClientConfigFromEnv({ dynamoDb: dynamoClientConfig(), logger: consoleJsonLogger }));
   })();
   client.catch(() => {
     client = undefined;
