@@ -80,6 +80,36 @@ cases.forEach(({ matchCase, labels }, index) => {
   }
 });
 
+// Reliability table: does the confidence mean what it says? (bins of confidence vs observed accuracy)
+const bins = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0001];
+process.stderr.write('reliability (confidence bin: cases, mean confidence, observed top-1 accuracy):\n');
+for (let b = 0; b + 1 < bins.length; b++) {
+  const inBin = cases.flatMap(({ labels }, index) => {
+    const r = results[index];
+    if (r.malId === null || r.confidence < bins[b] || r.confidence >= bins[b + 1]) return [];
+    return [{ confidence: r.confidence, correct: labels.expectedMalIds.includes(r.malId) }];
+  });
+  if (inBin.length === 0) continue;
+  const mean = inBin.reduce((s, x) => s + x.confidence, 0) / inBin.length;
+  const observed = inBin.filter((x) => x.correct).length / inBin.length;
+  process.stderr.write(`  [${bins[b].toFixed(2)}, ${Math.min(1, bins[b + 1]).toFixed(2)}${b + 2 === bins.length ? ']' : ')'}: ${String(inBin.length).padStart(4)}  ${mean.toFixed(3)}  ${observed.toFixed(3)}\n`);
+}
+const noCandidate = results.filter((r) => r.malId === null).length;
+process.stderr.write(`  no candidate (malId null, needs review): ${noCandidate}\n`);
+// Precision/coverage trade-off at other thresholds (the matcher's own threshold decides needsReview).
+const ranked = cases
+  .map(({ labels }, index) => ({ r: results[index], correct: results[index].malId !== null && labels.expectedMalIds.includes(results[index].malId!) }))
+  .filter((x) => x.r.malId !== null)
+  .sort((a, b) => b.r.confidence - a.r.confidence);
+const tradeOff: string[] = [];
+for (const wantedCoverage of [0.6, 0.7, 0.8, 0.85, 0.88, 0.9]) {
+  const take = Math.min(ranked.length, Math.round(wantedCoverage * cases.length));
+  if (take === 0) continue;
+  const right = ranked.slice(0, take).filter((x) => x.correct).length;
+  tradeOff.push(`coverage ${wantedCoverage.toFixed(2)} → precision ${(right / take).toFixed(4)} (threshold ${ranked[take - 1].r.confidence.toFixed(3)})`);
+}
+process.stderr.write(`precision at coverage: ${tradeOff.join('; ')}\n`);
+
 const round = (x: number) => Math.round(x * 10000) / 10000;
 const summary = {
   cases: cases.length,

@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { normalisedSimilarity, normaliseTitle, tokens, trigrams } from './text';
+import { normaliseTitle, prepareNormalised, preparedSimilarity, tokens, trigrams, type PreparedTitle } from './text';
 import type {
   CandidateSource,
   MalAiringStatus,
@@ -89,12 +89,26 @@ const STATUS_BY_CATALOG: Record<string, MalAiringStatus> = {
   'not yet aired': 'not_yet_aired',
 };
 
+/**
+ * Some catalog sources join several synonyms into one string ("A, B") next to the separate ones; MAL's
+ * API lists them separately, so a joined string whose parts are all listed anyway is left out.
+ */
+function apiSynonyms(entry: CatalogEntry): string[] {
+  const synonyms = (entry.synonyms ?? []).filter((s): s is string => typeof s === 'string');
+  const known = new Set([entry.title, entry.title_english, entry.title_japanese, ...synonyms]);
+  return synonyms.filter((s) => !s.includes(', ') || !s.split(', ').every((part) => known.has(part)));
+}
+
+const candidateCache = new WeakMap<CatalogEntry, MalCandidate>();
+
 function toCandidate(entry: CatalogEntry): MalCandidate {
+  const cached = candidateCache.get(entry);
+  if (cached) return cached;
   const candidate: MalCandidate = {
     id: entry.mal_id,
     title: entry.title,
     alternative_titles: {
-      synonyms: entry.synonyms ?? [],
+      synonyms: apiSynonyms(entry),
       en: entry.title_english ?? '',
       ja: entry.title_japanese ?? '',
     },
@@ -107,6 +121,7 @@ function toCandidate(entry: CatalogEntry): MalCandidate {
   }
   if (entry.start_date) candidate.start_date = entry.start_date;
   else if (typeof entry.year === 'number') candidate.start_date = String(entry.year);
+  candidateCache.set(entry, candidate);
   return candidate;
 }
 
@@ -124,20 +139,33 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly entryIndexById = new Map<number, number>();
   /** One row per title string: which entry, normalised and compact forms. */
   private readonly titleEntry: number[] = [];
-  private readonly titleText: string[] = [];
+  private readonly titleText: PreparedTitle[] = [];
   private readonly titleGramCount: number[] = [];
-  private readonly tokenIndex = new Map<string, number[]>();
-  private readonly gramIndex = new Map<string, number[]>();
+  private readonly tokenIndex = new Map<string, Int32Array>();
+  private readonly gramIndex = new Map<string, Int32Array>();
   private readonly relations = new Map<number, MalRelatedAnime[]>();
   private readonly shortlistSize: number;
   private readonly gramHits: Float64Array;
   private readonly tokenHits: Float64Array;
+  /** Scratch buffers of searchSync (one search at a time: it is synchronous). */
+  private readonly touched: Int32Array;
+  private readonly estimateRows: Int32Array;
+  private readonly estimateValues: Float64Array;
+  private readonly estimateDice: Float64Array;
 
   constructor(entries: CatalogEntry[], options: CatalogSearchOptions = {}) {
     this.entries = entries;
     this.shortlistSize = options.shortlistSize ?? 120;
     entries.forEach((entry, index) => this.entryIndexById.set(entry.mal_id, index));
-    entries.forEach((entry, index) => this.indexTitles(entry, index));
+    const tokenLists = new Map<string, number[]>();
+    const gramLists = new Map<string, number[]>();
+    entries.forEach((entry, index) => this.indexTitles(entry, index, tokenLists, gramLists));
+    for (const [key, rows] of tokenLists) this.tokenIndex.set(key, Int32Array.from(rows));
+    for (const [key, rows] of gramLists) this.gramIndex.set(key, Int32Array.from(rows));
+    this.touched = new Int32Array(this.titleEntry.length);
+    this.estimateRows = new Int32Array(this.titleEntry.length);
+    this.estimateValues = new Float64Array(this.titleEntry.length);
+    this.estimateDice = new Float64Array(this.titleEntry.length);
     this.gramHits = new Float64Array(this.titleEntry.length);
     this.tokenHits = new Float64Array(this.titleEntry.length);
     this.deriveRelations();
@@ -151,7 +179,7 @@ export class CatalogCandidateSource implements CandidateSource {
     return this.entries.length;
   }
 
-  private indexTitles(entry: CatalogEntry, entryIndex: number): void {
+  private indexTitles(entry: CatalogEntry, entryIndex: number, tokenLists: Map<string, number[]>, gramLists: Map<string, number[]>): void {
     const synonyms = entry.synonyms ?? [];
     // Some catalog sources join several synonyms into one string ("A, B"); index the parts as well.
     const parts = synonyms.flatMap((s) => (typeof s === 'string' && s.includes(', ') ? s.split(', ').filter((p) => p.length >= 3) : []));
@@ -166,10 +194,10 @@ export class CatalogCandidateSource implements CandidateSource {
       const compact = normalised.replace(/ /g, '');
       const grams = new Set(trigrams(compact));
       this.titleEntry.push(entryIndex);
-      this.titleText.push(normalised);
+      this.titleText.push(prepareNormalised(normalised));
       this.titleGramCount.push(grams.size);
-      for (const token of new Set(tokens(normalised))) push(this.tokenIndex, token, row);
-      for (const gram of grams) push(this.gramIndex, gram, row);
+      for (const token of new Set(tokens(normalised))) push(tokenLists, token, row);
+      for (const gram of grams) push(gramLists, gram, row);
     }
   }
 
@@ -233,14 +261,16 @@ export class CatalogCandidateSource implements CandidateSource {
     if (compact.length === 0) return [];
     const queryGrams = [...new Set(trigrams(compact))];
     const queryTokens = [...new Set(tokens(normalised))];
+    const prepared = prepareNormalised(normalised);
 
-    const touched: number[] = [];
-    const { gramHits, tokenHits } = this;
+    const { gramHits, tokenHits, touched, estimateRows, estimateValues, estimateDice } = this;
+    let touchedCount = 0;
     for (const gram of queryGrams) {
       const rows = this.gramIndex.get(gram);
       if (!rows) continue;
-      for (const row of rows) {
-        if (gramHits[row] === 0 && tokenHits[row] === 0) touched.push(row);
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k];
+        if (gramHits[row] === 0 && tokenHits[row] === 0) touched[touchedCount++] = row;
         gramHits[row] += 1;
       }
     }
@@ -248,8 +278,9 @@ export class CatalogCandidateSource implements CandidateSource {
       const rows = this.tokenIndex.get(token);
       if (!rows) continue;
       const weight = Math.log(1 + this.titleEntry.length / rows.length);
-      for (const row of rows) {
-        if (gramHits[row] === 0 && tokenHits[row] === 0) touched.push(row);
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k];
+        if (gramHits[row] === 0 && tokenHits[row] === 0) touched[touchedCount++] = row;
         tokenHits[row] += weight;
       }
     }
@@ -259,23 +290,43 @@ export class CatalogCandidateSource implements CandidateSource {
       const rows = this.tokenIndex.get(token);
       tokenWeightTotal += Math.log(1 + this.titleEntry.length / (rows ? rows.length : 1));
     }
-    const estimates: Array<[row: number, estimate: number, dice: number]> = [];
-    for (const row of touched) {
-      const dice = (2 * gramHits[row]) / (queryGrams.length + this.titleGramCount[row]);
+    let count = 0;
+    const gramTotal = queryGrams.length;
+    for (let k = 0; k < touchedCount; k++) {
+      const row = touched[k];
+      const hits = gramHits[row];
+      const dice = (2 * hits) / (gramTotal + this.titleGramCount[row]);
       const wordShare = tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
       // Containment of the whole query needs every query trigram present (slug abbreviations).
-      const containsAllGrams = gramHits[row] >= queryGrams.length ? 0.5 : 0;
+      const containsAllGrams = hits >= gramTotal ? 0.5 : 0;
       const estimate = Math.max(dice, 0.9 * wordShare + 0.1 * dice, containsAllGrams);
-      if (estimate >= 0.2) estimates.push([row, estimate, dice]);
+      if (estimate >= 0.2) {
+        estimateRows[count] = row;
+        estimateValues[count] = estimate;
+        estimateDice[count] = dice;
+        count++;
+      }
       gramHits[row] = 0;
       tokenHits[row] = 0;
     }
-    estimates.sort((a, b) => b[1] - a[1]);
+    // The shortlist: the best `shortlistSize` estimates (ties at the cut all kept, as a stable sort would
+    // keep them in index order — resolved below by the same entry-level ordering).
+    const order = Array.from({ length: count }, (_, k) => k);
+    if (count > this.shortlistSize) {
+      const values = estimateValues.slice(0, count).sort();
+      const cutoff = values[count - this.shortlistSize];
+      let kept = 0;
+      for (let k = 0; k < count; k++) if (estimateValues[k] >= cutoff) order[kept++] = k;
+      order.length = kept;
+    }
+    order.sort((a, b) => estimateValues[b] - estimateValues[a] || a - b);
+    if (order.length > this.shortlistSize) order.length = this.shortlistSize;
 
     const bestByEntry = new Map<number, number>();
-    for (const [row, estimate, dice] of estimates.slice(0, this.shortlistSize)) {
+    for (const k of order) {
+      const row = estimateRows[k];
       const entryIndex = this.titleEntry[row];
-      const score = Math.max(normalisedSimilarity(normalised, this.titleText[row], dice), estimate * 0.9);
+      const score = Math.max(preparedSimilarity(prepared, this.titleText[row], estimateDice[k]), estimateValues[k] * 0.9);
       if (score > (bestByEntry.get(entryIndex) ?? 0)) bestByEntry.set(entryIndex, score);
     }
     return [...bestByEntry.entries()]

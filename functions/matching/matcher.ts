@@ -5,8 +5,9 @@
  * count. Low confidence goes to review; without a plausible candidate there is no guess at all.
  */
 import type { MappingCache } from './cache';
+import { decide, FITTED_MODEL, sameFranchise, type ModelCase } from './model';
 import { buildQueries } from './queries';
-import { baseTitle, normalisedSimilarity, normaliseTitle, seasonMarkers, statedSeasonNumber, stripVersionTags, withoutDisambiguation } from './text';
+import { baseTitle, normaliseTitle, prepareNormalised, preparedSimilarity, type PreparedTitle, seasonMarkers, statedSeasonNumber, stripVersionTags, withoutDisambiguation } from './text';
 import type {
   CandidateSource,
   MalAnimeDetails,
@@ -40,21 +41,16 @@ export class MatchingError extends Error {
   }
 }
 
-export const DEFAULT_AUTO_ACCEPT_THRESHOLD = 0.8;
+export const DEFAULT_AUTO_ACCEPT_THRESHOLD = FITTED_MODEL.autoAcceptThreshold;
 
-const SCORE_WEIGHTS = { title: 0.62, season: 0.22, mediaType: 0.08, year: 0.05, episodes: 0.03 } as const;
-/** When the request names no season, the "first season" prior only breaks near-ties between titles. */
-const SERIES_LEVEL_SEASON_WEIGHT = 0.03;
 const MAX_CHAIN_STEPS = 12;
-/** Media type weight when the request states a type (or its title does: "… OVA"). */
-const STATED_TYPE_WEIGHT = 0.15;
 const SYNONYM_WEIGHT = 0.98;
-/** Year weight when the request states the year the season aired. */
-const STATED_YEAR_WEIGHT = 0.12;
 
 interface RequestForms {
   /** Normalised titles as written (version tags removed). */
   full: string[];
+  preparedFull: PreparedTitle[];
+  preparedBase: PreparedTitle[];
   /** Normalised titles without season markers. */
   base: string[];
   wantedSeason: number | undefined;
@@ -68,8 +64,12 @@ interface TitleForms {
   raw: string[];
   normalised: string[];
   base: string[];
+  preparedNormalised: PreparedTitle[];
+  preparedBase: PreparedTitle[];
   /** Per title: 1 for the main and English titles, slightly less for synonyms (weaker evidence). */
   weight: number[];
+  /** How many leading entries are the official titles (main, English, Japanese). */
+  official: number;
 }
 
 interface Candidate {
@@ -78,6 +78,8 @@ interface Candidate {
   root: number;
   position: number | null;
   statedSeason: number | undefined;
+  /** Years from this (first-season) entry to the latest later TV season of its chain; 0 otherwise. */
+  laterSpreadYears: number;
 }
 
 function rawTitles(candidate: MalCandidate): string[] {
@@ -87,9 +89,12 @@ function rawTitles(candidate: MalCandidate): string[] {
   );
 }
 
-const titleFormsCache = new WeakMap<MalCandidate, TitleForms>();
+/** Title forms by MAL id (search hits and details of one entry share them), checked against the titles. */
+const titleFormsCache = new Map<number, { key: string; forms: TitleForms }>();
+const TITLE_FORMS_CACHE_LIMIT = 50_000;
 function titleForms(candidate: MalCandidate): TitleForms {
-  let forms = titleFormsCache.get(candidate);
+  const key = rawTitles(candidate).join('\u0000');
+  let forms = titleFormsCache.get(candidate.id)?.key === key ? titleFormsCache.get(candidate.id)!.forms : undefined;
   if (!forms) {
     const raw = rawTitles(candidate);
     const official = new Set([candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja]);
@@ -98,9 +103,15 @@ function titleForms(candidate: MalCandidate): TitleForms {
       raw,
       normalised: plain.map(normaliseTitle),
       base: plain.map(baseTitle),
+      preparedNormalised: [],
+      preparedBase: [],
       weight: raw.map((t) => (official.has(t) ? 1 : SYNONYM_WEIGHT)),
+      official: [candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja].filter((t) => typeof t === 'string' && t.trim().length > 0).length,
     };
-    titleFormsCache.set(candidate, forms);
+    forms.preparedNormalised = forms.normalised.map(prepareNormalised);
+    forms.preparedBase = forms.base.map(prepareNormalised);
+    if (titleFormsCache.size >= TITLE_FORMS_CACHE_LIMIT) titleFormsCache.clear();
+    titleFormsCache.set(candidate.id, { key, forms });
   }
   return forms;
 }
@@ -138,20 +149,52 @@ function requestForms(request: MatchRequest): RequestForms {
   return {
     full,
     base,
+    preparedFull: full.map(prepareNormalised),
+    preparedBase: [...new Set(base)].map(prepareNormalised),
     wantedSeason,
     seasonIsExplicit,
     impliedMediaType,
   };
 }
 
-function bestSimilarity(forms: string[], titles: string[], candidate: TitleForms): { score: number; on: string } {
+function bestSimilarity(forms: PreparedTitle[], titles: PreparedTitle[], candidate: TitleForms): { score: number; on: string } {
   let best = { score: 0, on: '' };
-  titles.forEach((title, index) => {
+  for (let index = 0; index < titles.length; index++) {
     for (const form of forms) {
-      const score = normalisedSimilarity(form, title) * candidate.weight[index];
+      const score = preparedSimilarity(form, titles[index]) * candidate.weight[index];
       if (score > best.score) best = { score, on: candidate.raw[index] };
     }
-  });
+  }
+  return best;
+}
+
+/** Request forms that equal two of the candidate's official titles written one after the other. */
+function concatenatedTitleMatch(forms: RequestForms, titles: TitleForms): string | undefined {
+  const official = titles.normalised.slice(0, Math.min(3, titles.official));
+  for (const form of forms.full) {
+    for (const a of official) {
+      if (!form.startsWith(a) || form.length <= a.length) continue;
+      for (const b of official) if (b !== a && form === `${a} ${b}`) return `${titles.raw[titles.normalised.indexOf(a)]} + ${titles.raw[titles.normalised.indexOf(b)]}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Best title similarity of a candidate: as written, or after removing season markers on both sides
+ * (slightly weaker, unless the candidate's own marker names the season the request wants).
+ */
+function titleSignal(forms: RequestForms, titles: TitleForms, candidateSeason?: number, laterPart = false): { score: number; on: string } {
+  const full = bestSimilarity(forms.preparedFull, titles.preparedNormalised, titles);
+  if (full.score >= 1) return full;
+  const base = bestSimilarity(forms.preparedBase, titles.preparedBase, titles);
+  const agrees = !laterPart && candidateSeason !== undefined && candidateSeason === (forms.wantedSeason ?? 1);
+  const baseScore = base.score * (agrees ? 1 : 0.96);
+  let best = baseScore > full.score ? { score: baseScore, on: base.on } : full;
+  if (best.score < 0.97) {
+    const joined = concatenatedTitleMatch(forms, titles);
+    if (joined) best = { score: 0.97, on: joined };
+  }
   return best;
 }
 
@@ -172,12 +215,12 @@ function mediaTypeFit(wanted: MalMediaType | null | undefined, actual: MalMediaT
   return 0.15;
 }
 
-function yearFit(wanted: number | null | undefined, candidate: MalCandidate): number {
-  const year = candidate.start_season?.year ?? (candidate.start_date ? Number(candidate.start_date.slice(0, 4)) : NaN);
+function startYear(candidate: MalCandidate): number {
+  return candidate.start_season?.year ?? (candidate.start_date ? Number(candidate.start_date.slice(0, 4)) : NaN);
+}
+
+function yearFit(wanted: number, year: number): number {
   if (!Number.isFinite(year)) return 0.4;
-  // Unknown wanted year: a slight preference for newer entries, since a streaming catalogue mostly
-  // carries recent productions and remakes; it only separates otherwise equal titles.
-  if (!wanted) return 0.5 + 0.5 * Math.min(1, Math.max(0, (year - 1985) / 40));
   const gap = Math.abs(year - wanted);
   return gap === 0 ? 1 : gap === 1 ? 0.75 : gap === 2 ? 0.4 : 0.1;
 }
@@ -232,7 +275,11 @@ export class Matcher {
     }
   }
 
-  private async matchBySearch(request: MatchRequest): Promise<MatchResult> {
+  /**
+   * The search result together with the model's view of the request (candidate features), for the
+   * offline fitting script. `match` is `analyse` without the model case.
+   */
+  async analyse(request: MatchRequest): Promise<{ result: MatchResult; modelCase: ModelCase | null; candidateIds: number[] }> {
     const forms = requestForms(request);
     const queries = buildQueries(request);
     const noMatch = (text: string, candidates: ScoredCandidate[] = []): MatchResult => ({
@@ -245,17 +292,18 @@ export class Matcher {
       candidates,
       explanation: { text, signals: null, margin: 0, source: 'search' },
     });
-    if (queries.length === 0) return noMatch('no usable search query (title shorter than 3 characters)');
+    const empty = (result: MatchResult) => ({ result, modelCase: null, candidateIds: [] });
+    if (queries.length === 0) return empty(noMatch('no usable search query (title shorter than 3 characters)'));
 
     // 1. Search with every phrasing; keep each candidate once.
     const hits = new Map<number, MalCandidate>();
     const results = await Promise.all(queries.map((q) => this.source.search(q, this.options.searchLimit)));
     for (const list of results) for (const hit of list) if (!hits.has(hit.id)) hits.set(hit.id, hit);
-    if (hits.size === 0) return noMatch(`no search results for ${queries.map((q) => JSON.stringify(q)).join(', ')}`);
+    if (hits.size === 0) return empty(noMatch(`no search results for ${queries.map((q) => JSON.stringify(q)).join(', ')}`));
 
     // 2. Pre-rank by title alone; fetch details of the best few.
     const preRanked = [...hits.values()]
-      .map((hit) => ({ hit, title: this.titleSignal(forms, titleForms(hit)).score }))
+      .map((hit) => ({ hit, title: titleSignal(forms, titleForms(hit)).score }))
       .sort((a, b) => b.title - a.title || a.hit.id - b.hit.id);
     const shortlistIds = preRanked.slice(0, this.options.detailsLimit).map((r) => r.hit.id);
     const detailsById = new Map<number, MalAnimeDetails>();
@@ -270,109 +318,144 @@ export class Matcher {
       chains.set(chain[0].id, chain);
     }
     const candidates = new Map<number, Candidate>();
+    const shortlist = new Set(shortlistIds);
     for (const chain of chains.values()) {
       const positions = mainLinePositions(chain);
+      const years = chain.map(startYear);
       chain.forEach((details, index) => {
-        const inShortlist = shortlistIds.includes(details.id);
+        const inShortlist = shortlist.has(details.id);
         const atWantedSeason = forms.wantedSeason !== undefined && positions[index] === forms.wantedSeason;
         const isFirstSeason = positions[index] === 1;
         if (!inShortlist && !atWantedSeason && !isFirstSeason) return;
+        // Years from this entry to the chain's latest later TV season (franchise spread).
+        let latestLater = NaN;
+        for (let j = index + 1; j < chain.length; j++) {
+          if (positions[j] !== null && positions[j]! > (positions[index] ?? 0) && Number.isFinite(years[j])) latestLater = years[j];
+        }
+        const spread = positions[index] === 1 && Number.isFinite(latestLater) && Number.isFinite(years[index]) ? latestLater - years[index] : 0;
         candidates.set(details.id, {
           details,
           titles: titleForms(details),
           root: chain[0].id,
           position: positions[index],
           statedSeason: statedSeasonOf(details),
+          laterSpreadYears: Math.max(0, spread),
         });
       });
     }
     for (const id of shortlistIds) {
       const details = detailsById.get(id);
       if (details && !candidates.has(id)) {
-        candidates.set(id, { details, titles: titleForms(details), root: id, position: null, statedSeason: statedSeasonOf(details) });
+        candidates.set(id, { details, titles: titleForms(details), root: id, position: null, statedSeason: statedSeasonOf(details), laterSpreadYears: 0 });
       }
     }
 
-    // 4. Score.
-    const scored = [...candidates.values()]
-      .map((candidate) => this.score(request, forms, candidate))
-      .sort((a, b) => b.score - a.score || a.malId - b.malId);
+    // 4. Features and the choice model.
+    const list = [...candidates.values()];
+    const featured = list.map((candidate) => this.features(request, forms, candidate));
+    const modelCase: ModelCase = {
+      seasonIsExplicit: forms.seasonIsExplicit,
+      candidates: list.map((candidate, i) => ({
+        malId: candidate.details.id,
+        x: featured[i].x,
+        franchise: franchiseOf(candidate),
+        title: featured[i].signals.title,
+        laterSpread: forms.seasonIsExplicit ? 0 : Math.min(1, candidate.laterSpreadYears / 10),
+      })),
+    };
+    const candidateIds = list.map((c) => c.details.id);
+    if (list.length === 0) return { result: noMatch('no candidate details available'), modelCase, candidateIds };
+    const decision = decide(modelCase);
+    const scored: ScoredCandidate[] = list
+      .map((candidate, i) => ({
+        malId: candidate.details.id,
+        title: candidate.details.title,
+        mediaType: candidate.details.media_type,
+        score: decision.probabilities[i],
+        utility: decision.utilities[i],
+        signals: featured[i].signals,
+      }))
+      .sort((a, b) => b.utility! - a.utility! || a.malId - b.malId);
     const reported = scored.slice(0, this.options.reportedCandidates);
     const best = scored[0];
-    if (!best || best.signals.title < this.options.minimumTitleSimilarity) {
-      return noMatch(
-        best
-          ? `no good candidate: best title similarity ${best.signals.title.toFixed(2)} ("${best.title}") is below ${this.options.minimumTitleSimilarity}`
-          : 'no candidate details available',
-        reported,
-      );
+    if (best.signals.title < this.options.minimumTitleSimilarity) {
+      return {
+        result: noMatch(
+          `no good candidate: best title similarity ${best.signals.title.toFixed(2)} ("${best.title}") is below ${this.options.minimumTitleSimilarity}`,
+          reported,
+        ),
+        modelCase,
+        candidateIds,
+      };
     }
 
-    // 5. Confidence: how good the best is, and how far ahead of the best *other franchise* it is.
-    const bestRoot = candidates.get(best.malId)!.root;
-    const bestFranchise = franchiseOf(candidates.get(best.malId)!);
-    const rival = scored.find((c) => {
-      const other = candidates.get(c.malId)!;
-      return other.root !== bestRoot && !bestFranchise.has(c.malId) && !franchiseOf(other).has(best.malId);
-    });
-    const margin = rival ? best.score - rival.score : best.score;
-    const sameFranchiseRunnerUp = scored.find((c) => c.malId !== best.malId && candidates.get(c.malId)!.root === bestRoot);
-    const seasonMargin = sameFranchiseRunnerUp ? best.score - sameFranchiseRunnerUp.score : 1;
-    const confidence = calibratedConfidence(best.signals, margin, seasonMargin, forms.seasonIsExplicit);
+    // 5. Confidence from the calibrated model; margin reported against the best other franchise.
+    const bestCandidate = modelCase.candidates[decision.best];
+    const rival = scored.find((c) => !sameFranchise(bestCandidate, modelCase.candidates[list.findIndex((l) => l.details.id === c.malId)]));
+    const margin = rival ? best.utility! - rival.utility! : best.utility!;
+    const confidence = Math.round(decision.confidence * 1000) / 1000;
     const needsReview = confidence < this.options.autoAcceptThreshold;
     const segments = this.segmentsFor(best.malId, request.episodeCount ?? null, detailsById);
 
     const text = [
-      `MAL ${best.malId} "${best.title}" (${best.mediaType ?? 'unknown type'}) score ${best.score.toFixed(3)}`,
+      `MAL ${best.malId} "${best.title}" (${best.mediaType ?? 'unknown type'}) utility ${best.utility!.toFixed(2)}, choice probability ${best.score.toFixed(3)}`,
       `title ${best.signals.title.toFixed(2)} via "${best.signals.titleMatchedOn}"`,
       `season ${best.signals.season.toFixed(2)} (chain position ${best.signals.chainPosition ?? '?'}, wanted ${forms.wantedSeason ?? 'first'})`,
       `type ${best.signals.mediaType.toFixed(2)}, year ${best.signals.year.toFixed(2)}, episodes ${best.signals.episodes.toFixed(2)}`,
-      rival ? `lead over other titles ${margin.toFixed(3)} (next: MAL ${rival.malId} "${rival.title}")` : 'no rival title',
+      rival ? `lead over other titles ${margin.toFixed(2)} (next: MAL ${rival.malId} "${rival.title}")` : 'no rival title',
+      bestCandidate.laterSpread > 0 ? `franchise has later seasons up to ${Math.round(bestCandidate.laterSpread * 10)}+ years on` : '',
       `confidence ${confidence.toFixed(3)} → ${needsReview ? 'needs review' : 'auto-accepted'}`,
-    ].join('; ');
+    ]
+      .filter((part) => part.length > 0)
+      .join('; ');
     return {
-      seasonKey: request.seasonKey,
-      malId: best.malId,
-      episodeOffset: segments[0]?.episodeOffset ?? 0,
-      segments,
-      confidence,
-      needsReview,
-      candidates: reported,
-      explanation: { text, signals: best.signals, margin, source: 'search' },
+      result: {
+        seasonKey: request.seasonKey,
+        malId: best.malId,
+        episodeOffset: segments[0]?.episodeOffset ?? 0,
+        segments,
+        confidence,
+        needsReview,
+        candidates: reported,
+        explanation: { text, signals: best.signals, margin, source: 'search' },
+      },
+      modelCase,
+      candidateIds,
     };
   }
 
-  private titleSignal(forms: RequestForms, titles: TitleForms): { score: number; on: string } {
-    const full = bestSimilarity(forms.full, titles.normalised, titles);
-    const base = bestSimilarity(forms.base, titles.base, titles);
-    // A match only after removing season markers is slightly weaker than a match as written.
-    return base.score * 0.96 > full.score ? { score: base.score * 0.96, on: base.on } : full;
+  private async matchBySearch(request: MatchRequest): Promise<MatchResult> {
+    return (await this.analyse(request)).result;
   }
 
-  private score(request: MatchRequest, forms: RequestForms, candidate: Candidate): ScoredCandidate {
+  private features(request: MatchRequest, forms: RequestForms, candidate: Candidate): { x: number[]; signals: MatchSignals } {
     const { details } = candidate;
-    const title = this.titleSignal(forms, candidate.titles);
+    const title = titleSignal(forms, candidate.titles, candidate.statedSeason, isLaterPart(details));
     const wantedType = request.mediaType ?? forms.impliedMediaType;
     // Season positions only describe TV/ONA entries; for a wanted movie/OVA the signal is neutral.
     const season = wantedType && !isMainLineType(wantedType) ? 0.5 : seasonFit(forms, candidate);
+    const year = startYear(details);
     const signals: MatchSignals = {
       title: title.score,
       titleMatchedOn: title.on,
       season,
       chainPosition: candidate.position,
-      mediaType: mediaTypeFit(request.mediaType ?? forms.impliedMediaType, details.media_type),
-      year: yearFit(request.year, details),
+      mediaType: mediaTypeFit(wantedType, details.media_type),
+      year: request.year ? yearFit(request.year, year) : Number.isFinite(year) ? Math.max(-1, Math.min(1, (year - 2008) / 12)) : 0,
       episodes: episodeFit(request.episodeCount, details),
     };
-    const seasonWeight = forms.seasonIsExplicit ? SCORE_WEIGHTS.season : SERIES_LEVEL_SEASON_WEIGHT;
-    const typeWeight = request.mediaType || forms.impliedMediaType ? STATED_TYPE_WEIGHT : SCORE_WEIGHTS.mediaType;
-    const score =
-      SCORE_WEIGHTS.title * signals.title +
-      seasonWeight * signals.season +
-      typeWeight * signals.mediaType +
-      (request.year ? STATED_YEAR_WEIGHT : SCORE_WEIGHTS.year) * signals.year +
-      SCORE_WEIGHTS.episodes * signals.episodes;
-    return { malId: details.id, title: details.title, mediaType: details.media_type, score, signals };
+    const x = [
+      signals.title,
+      signals.title >= 0.97 ? 1 : 0,
+      forms.seasonIsExplicit ? season : 0,
+      forms.seasonIsExplicit ? 0 : season,
+      wantedType ? signals.mediaType : 0,
+      wantedType ? 0 : signals.mediaType,
+      request.year ? signals.year : 0,
+      request.year ? 0 : signals.year,
+      signals.episodes - 0.5,
+    ];
+    return { x, signals };
   }
 
   private async fetchDetails(ids: number[], into: Map<number, MalAnimeDetails>): Promise<void> {
@@ -471,13 +554,11 @@ function franchiseOf(candidate: Candidate): Set<number> {
 }
 
 /**
- * Maps raw signals to an estimate of P(correct). Fitted once on aggregate behaviour (logistic in the
- * title similarity and the lead over the nearest other franchise), not on any title.
+ * Kept for API stability: the confidence now comes from the fitted model in model.ts (see `decide`).
+ * Maps a title similarity and the lead over the nearest other franchise to a rough P(correct).
  */
 export function calibratedConfidence(signals: MatchSignals, margin: number, seasonMargin: number, seasonIsExplicit: boolean): number {
   let z = -9 + 9.5 * signals.title + 25 * Math.min(margin, 0.3);
   if (seasonIsExplicit) z += 6 * Math.min(seasonMargin, 0.2) - 0.6 + 1.2 * signals.season;
-  const p = 1 / (1 + Math.exp(-z));
-  return Math.round(p * 1000) / 1000;
+  return Math.round((1 / (1 + Math.exp(-z))) * 1000) / 1000;
 }
-

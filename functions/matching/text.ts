@@ -10,7 +10,12 @@ const APOSTROPHES = /['’`´‘]/g;
 const NON_WORD = /[^\p{L}\p{N}]+/gu;
 
 /** Lower case, accents removed, punctuation turned into single spaces. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const ASCII_NON_WORD = /[^a-z0-9]+/g;
+
 export function normaliseTitle(raw: string): string {
+  // Fast path (most titles): Unicode normalisation and the katakana rule cannot change plain ASCII.
+  if (PRINTABLE_ASCII.test(raw)) return raw.toLowerCase().replace(APOSTROPHES, '').replace(ASCII_NON_WORD, ' ').trim();
   return raw
     .normalize('NFKC')
     .toLowerCase()
@@ -110,6 +115,54 @@ export function normalisedSimilarity(na: string, nb: string, knownTrigramDice?: 
   const setB = new Set(tb);
   if (setA.size >= 2 && ta.every((t) => setB.has(t))) best = Math.max(best, 0.62 + 0.33 * (setA.size / setB.size));
   else if (setB.size >= 2 && tb.every((t) => setA.has(t))) best = Math.max(best, 0.55 + 0.35 * (setB.size / setA.size));
+  return best;
+}
+
+/** A normalised title with the derived forms `normalisedSimilarity` needs, computed once. */
+export interface PreparedTitle {
+  text: string;
+  compact: string;
+  tokens: string[];
+  tokenSet: Set<string>;
+  /** Distinct trigrams of `compact`, filled in on first use. */
+  grams?: Set<string>;
+}
+
+export function prepareNormalised(normalised: string): PreparedTitle {
+  const list = tokens(normalised);
+  return { text: normalised, compact: normalised.replace(/ /g, ''), tokens: list, tokenSet: new Set(list) };
+}
+
+function preparedTrigramDice(a: PreparedTitle, b: PreparedTitle): number {
+  const ga = (a.grams ??= new Set(trigrams(a.compact)));
+  const gb = (b.grams ??= new Set(trigrams(b.compact)));
+  if (ga.size === 0 || gb.size === 0) return 0;
+  const [small, large] = ga.size <= gb.size ? [ga, gb] : [gb, ga];
+  let shared = 0;
+  for (const g of small) if (large.has(g)) shared++;
+  return (2 * shared) / (ga.size + gb.size);
+}
+
+/** `normalisedSimilarity` over prepared titles (same result, no re-tokenising): `a` is the query side. */
+export function preparedSimilarity(a: PreparedTitle, b: PreparedTitle, knownTrigramDice?: number): number {
+  const na = a.text;
+  const nb = b.text;
+  if (na.length === 0 || nb.length === 0) return 0;
+  if (na === nb) return 1;
+  const ca = a.compact;
+  const cb = b.compact;
+  if (ca === cb) return 0.98;
+  const setA = a.tokenSet;
+  const setB = b.tokenSet;
+  let shared = 0;
+  for (const t of setA) if (setB.has(t)) shared++;
+  const dice = setA.size === 0 || setB.size === 0 ? 0 : (2 * shared) / (setA.size + setB.size);
+  let best = Math.max(dice, knownTrigramDice ?? preparedTrigramDice(a, b)) * 0.97;
+  const [shortC, longC] = ca.length <= cb.length ? [ca, cb] : [cb, ca];
+  if (shortC.length >= 4 && longC.startsWith(shortC)) best = Math.max(best, 0.6 + 0.35 * (shortC.length / longC.length));
+  else if (shortC.length >= 6 && longC.includes(shortC)) best = Math.max(best, 0.5 + 0.35 * (shortC.length / longC.length));
+  if (setA.size >= 2 && shared === setA.size) best = Math.max(best, 0.62 + 0.33 * (setA.size / setB.size));
+  else if (setB.size >= 2 && shared === setB.size) best = Math.max(best, 0.55 + 0.35 * (setB.size / setA.size));
   return best;
 }
 

@@ -75,7 +75,10 @@ export interface ScoredCandidate {
   malId: number;
   title: string;
   mediaType?: MalMediaType;
+  /** Choice probability among the request's candidates (0..1; candidates are ranked by `utility`). */
   score: number;
+  /** The choice model's utility (log-odds scale); higher is better. */
+  utility?: number;
   signals: MatchSignals;
 }
 
@@ -90,6 +93,7 @@ export interface MatchSignals {
   /** Position on the TV sequel chain, 1-based; null when unknown. */
   chainPosition: number | null;
   mediaType: number;
+  /** Fit to the request's year when it gives one; otherwise the recency prior (−1..1). */
   year: number;
   episodes: number;
 }

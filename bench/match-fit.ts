@@ -1,0 +1,305 @@
+/**
+ * Fits the matcher's two small models (functions/matching/model.ts) on labelled match cases and writes
+ * the coefficients to functions/matching/model-weights.ts.
+ *
+ *   npx tsx bench/match-fit.ts [--catalog FILE] [--dev FILE] [--season FILE] [--folds 5] [--dry-run]
+ *
+ * - Choice model: conditional logit over CHOICE_FEATURES (softmax over each request's candidates),
+ *   positive = expectedFirstTv when it is among the candidates, else any expected id; L2-regularised,
+ *   fitted by gradient descent (Adam).
+ * - Confidence model: logistic regression over CONFIDENCE_FEATURES of the chosen candidate, label =
+ *   chosen id ∈ expectedMalIds; L2-regularised, Newton's method.
+ * - Auto-accept threshold: the lowest confidence at which the training cases' auto-accepted precision
+ *   reaches TARGET_PRECISION.
+ *
+ * Cross-validation: k folds grouped by franchise (cases sharing an expected MAL id stay in one fold,
+ * so the slug and the English title of one show never sit on both sides), over the dev and the season
+ * cases together (the season cases are the only ones stating seasons, types and years). Every figure
+ * is reported pooled over the held-out folds, per case file, next to the in-sample figures of the
+ * final fit on everything. Nothing here looks at titles or ids beyond grouping.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CatalogCandidateSource, loadCatalog } from '../functions/matching/catalog-source';
+import { matchCaseToRequest, parseMatchCase } from '../functions/matching/match-cases';
+import { Matcher } from '../functions/matching/matcher';
+import { CHOICE_FEATURES, CONFIDENCE_FEATURES, confidenceFeatures, dot, sigmoid, softmax, type ModelCase, type ModelWeights } from '../functions/matching/model';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    catalog: { type: 'string', default: resolve(repoRoot, '../shared/data/mal-catalog.jsonl.gz') },
+    dev: { type: 'string', default: resolve(repoRoot, '../shared/data/matching/dev-cases.jsonl') },
+    season: { type: 'string', default: resolve(repoRoot, '../shared/data/matching/season-dev-cases.jsonl') },
+    folds: { type: 'string', default: '5' },
+    'dry-run': { type: 'boolean', default: false },
+  },
+});
+
+const TARGET_PRECISION = 0.995;
+const MIN_TITLE = 0.55;
+const CHOICE_L2 = 1e-4;
+const CONFIDENCE_L2 = 0.5;
+
+interface Example {
+  set: 'dev' | 'season';
+  group: number;
+  expected: Set<number>;
+  firstTv: number | null;
+  modelCase: ModelCase | null;
+  /** Index set of positive candidates for the choice fit (empty: not used there). */
+  positives: number[];
+}
+
+const source = new CatalogCandidateSource(await loadCatalog(args.catalog));
+const matcher = new Matcher(source);
+
+async function load(path: string, set: Example['set']): Promise<Example[]> {
+  const out: Example[] = [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim().length === 0) continue;
+    const matchCase = parseMatchCase(lines[i], i + 1);
+    const labels = JSON.parse(lines[i]) as { expectedMalIds: number[]; expectedFirstTv: number | null };
+    const { modelCase } = await matcher.analyse(matchCaseToRequest(matchCase));
+    const expected = new Set(labels.expectedMalIds);
+    let positives: number[] = [];
+    if (modelCase) {
+      const ids = modelCase.candidates.map((c) => c.malId);
+      const first = labels.expectedFirstTv == null ? -1 : ids.indexOf(labels.expectedFirstTv);
+      positives = first >= 0 ? [first] : ids.flatMap((id, k) => (expected.has(id) ? [k] : []));
+    }
+    out.push({ set, group: Math.min(...labels.expectedMalIds), expected, firstTv: labels.expectedFirstTv ?? null, modelCase, positives });
+  }
+  return out;
+}
+
+const examples = [...(await load(args.dev, 'dev')), ...(await load(args.season, 'season'))];
+process.stderr.write(`fit: ${examples.length} cases (${examples.filter((e) => e.set === 'dev').length} dev)\n`);
+
+// Groups: cases sharing any expected id are one group (union-find over ids).
+const parent = new Map<number, number>();
+const find = (x: number): number => {
+  while (parent.get(x) !== undefined && parent.get(x) !== x) x = parent.get(x)!;
+  return x;
+};
+for (const e of examples) {
+  const ids = [...e.expected];
+  for (const id of ids) if (!parent.has(id)) parent.set(id, id);
+  for (const id of ids.slice(1)) parent.set(find(id), find(ids[0]));
+}
+for (const e of examples) e.group = find([...e.expected][0]);
+
+// --- choice model ---------------------------------------------------------------------------------
+function fitChoice(train: Example[]): number[] {
+  const usable = train.filter((e) => e.modelCase && e.positives.length > 0 && e.positives.length < e.modelCase.candidates.length);
+  const d = CHOICE_FEATURES.length;
+  const w = new Array(d).fill(0);
+  w[0] = 10;
+  const m = new Array(d).fill(0);
+  const v = new Array(d).fill(0);
+  const lr = 0.2;
+  for (let step = 1; step <= 4000; step++) {
+    const grad = w.map((wi) => 2 * CHOICE_L2 * wi * usable.length);
+    for (const e of usable) {
+      const cands = e.modelCase!.candidates;
+      const p = softmax(cands.map((c) => dot(w, c.x)));
+      const pos = e.positives.reduce((s, k) => s + p[k], 0);
+      for (let k = 0; k < cands.length; k++) {
+        const q = e.positives.includes(k) ? p[k] / pos : 0;
+        const coef = p[k] - q;
+        if (coef === 0) continue;
+        for (let j = 0; j < d; j++) grad[j] += coef * cands[k].x[j];
+      }
+    }
+    for (let j = 0; j < d; j++) {
+      const g = grad[j] / usable.length;
+      m[j] = 0.9 * m[j] + 0.1 * g;
+      v[j] = 0.999 * v[j] + 0.001 * g * g;
+      w[j] -= (lr * (m[j] / (1 - 0.9 ** step))) / (Math.sqrt(v[j] / (1 - 0.999 ** step)) + 1e-8);
+    }
+  }
+  if (process.env.FIT_DEBUG) {
+    let ll = 0;
+    for (const e of usable) {
+      const p = softmax(e.modelCase!.candidates.map((c) => dot(w, c.x)));
+      ll += Math.log(e.positives.reduce((s, k) => s + p[k], 0));
+    }
+    process.stderr.write(`choice: mean log-likelihood ${(ll / usable.length).toFixed(4)} over ${usable.length} cases\n`);
+  }
+  return w;
+}
+
+interface Chosen {
+  example: Example;
+  malId: number | null;
+  x: number[] | null;
+  correct: boolean;
+}
+
+function choose(e: Example, choice: readonly number[]): Chosen {
+  const mc = e.modelCase;
+  if (!mc || mc.candidates.length === 0) return { example: e, malId: null, x: null, correct: false };
+  const u = mc.candidates.map((c) => dot(choice, c.x));
+  let best = 0;
+  for (let i = 1; i < u.length; i++) if (u[i] > u[best] || (u[i] === u[best] && mc.candidates[i].malId < mc.candidates[best].malId)) best = i;
+  const chosen = mc.candidates[best];
+  if (chosen.title < MIN_TITLE) return { example: e, malId: null, x: null, correct: false };
+  return { example: e, malId: chosen.malId, x: confidenceFeatures(mc, best, softmax(u)), correct: e.expected.has(chosen.malId) };
+}
+
+// --- confidence model -------------------------------------------------------------------------------
+function fitConfidence(rows: Chosen[]): number[] {
+  const data = rows.filter((r) => r.x !== null);
+  const d = CONFIDENCE_FEATURES.length;
+  const w = new Array(d).fill(0);
+  for (let iter = 0; iter < 50; iter++) {
+    const g = w.map((wi, j) => (j === 0 ? 0 : CONFIDENCE_L2 * wi));
+    const h = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j && i !== 0 ? CONFIDENCE_L2 : i === j ? 1e-6 : 0)));
+    for (const r of data) {
+      const p = sigmoid(dot(w, r.x!));
+      const y = r.correct ? 1 : 0;
+      for (let i = 0; i < d; i++) {
+        g[i] += (p - y) * r.x![i];
+        for (let j = 0; j < d; j++) h[i][j] += p * (1 - p) * r.x![i] * r.x![j];
+      }
+    }
+    const step = solve(h, g);
+    let change = 0;
+    for (let i = 0; i < d; i++) {
+      w[i] -= step[i];
+      change = Math.max(change, Math.abs(step[i]));
+    }
+    if (change < 1e-7) break;
+  }
+  return w;
+}
+
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[pivot][c])) pivot = r;
+    [m[c], m[pivot]] = [m[pivot], m[c]];
+    for (let r = 0; r < n; r++) {
+      if (r === c || m[c][c] === 0) continue;
+      const f = m[r][c] / m[c][c];
+      for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
+    }
+  }
+  return m.map((row, i) => (row[i] === 0 ? 0 : row[n] / row[i]));
+}
+
+function pickThreshold(scored: Array<{ confidence: number; correct: boolean }>): number {
+  const sorted = [...scored].sort((a, b) => b.confidence - a.confidence);
+  let accepted = 0;
+  let wrong = 0;
+  let threshold = 1;
+  for (let i = 0; i < sorted.length; i++) {
+    accepted++;
+    if (!sorted[i].correct) wrong++;
+    const next = sorted[i + 1]?.confidence;
+    if (next === sorted[i].confidence) continue;
+    if ((accepted - wrong) / accepted >= TARGET_PRECISION) threshold = sorted[i].confidence;
+  }
+  return Math.round(threshold * 1000) / 1000;
+}
+
+function fit(train: Example[]): ModelWeights {
+  const choice = fitChoice(train);
+  const rows = train.map((e) => choose(e, choice));
+  const confidence = fitConfidence(rows);
+  const scored = rows.filter((r) => r.x).map((r) => ({ confidence: Math.round(sigmoid(dot(confidence, r.x!)) * 1000) / 1000, correct: r.correct }));
+  return { choice, confidence, autoAcceptThreshold: pickThreshold(scored) };
+}
+
+interface Prediction {
+  example: Example;
+  malId: number | null;
+  confidence: number;
+  auto: boolean;
+}
+
+function predict(e: Example, model: ModelWeights): Prediction {
+  const c = choose(e, model.choice);
+  if (c.malId === null) return { example: e, malId: null, confidence: 0, auto: false };
+  const confidence = Math.round(sigmoid(dot(model.confidence, c.x!)) * 1000) / 1000;
+  return { example: e, malId: c.malId, confidence, auto: confidence >= model.autoAcceptThreshold };
+}
+
+function figures(preds: Prediction[]) {
+  const n = preds.length;
+  const correct = (p: Prediction) => p.malId !== null && p.example.expected.has(p.malId);
+  const withFirst = preds.filter((p) => p.example.firstTv !== null);
+  const auto = preds.filter((p) => p.auto);
+  const r = (x: number) => Math.round(x * 10000) / 10000;
+  return {
+    cases: n,
+    top1: r(preds.filter(correct).length / n),
+    season1: r(withFirst.filter((p) => p.malId === p.example.firstTv).length / Math.max(1, withFirst.length)),
+    autoPrecision: r(auto.filter(correct).length / Math.max(1, auto.length)),
+    coverage: r(auto.length / n),
+    wrongAuto: auto.filter((p) => !correct(p)).length,
+  };
+}
+
+// Deterministic fold assignment by group.
+const groups = [...new Set(examples.map((e) => e.group))].sort((a, b) => a - b);
+const folds = Number(args.folds);
+const foldOf = new Map<number, number>();
+let seed = 12345;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const shuffled = groups.map((g) => [g, rand()] as const).sort((a, b) => a[1] - b[1]);
+shuffled.forEach(([g], i) => foldOf.set(g, i % folds));
+
+const heldOut: Prediction[] = [];
+for (let f = 0; f < folds; f++) {
+  const train = examples.filter((e) => foldOf.get(e.group) !== f);
+  const test = examples.filter((e) => foldOf.get(e.group) === f);
+  const model = fit(train);
+  process.stderr.write(`fold ${f + 1}/${folds}: threshold ${model.autoAcceptThreshold}\n`);
+  for (const e of test) heldOut.push(predict(e, model));
+}
+const finalModel = fit(examples);
+if (process.env.FIT_DUMP) {
+  const rows = heldOut.map((p) => {
+    const c = choose(p.example, finalModel.choice);
+    return { set: p.example.set, group: p.example.group, malId: p.malId, correct: p.malId !== null && p.example.expected.has(p.malId), confidence: p.confidence, x: c.x };
+  });
+  writeFileSync(process.env.FIT_DUMP, rows.map((r) => JSON.stringify(r)).join('\n'));
+}
+const inSample = examples.map((e) => predict(e, finalModel));
+
+const report = {
+  crossValidated: {
+    dev: figures(heldOut.filter((p) => p.example.set === 'dev')),
+    season: figures(heldOut.filter((p) => p.example.set === 'season')),
+  },
+  inSample: {
+    dev: figures(inSample.filter((p) => p.example.set === 'dev')),
+    season: figures(inSample.filter((p) => p.example.set === 'season')),
+  },
+  model: finalModel,
+};
+process.stderr.write(`choice weights: ${CHOICE_FEATURES.map((n, i) => `${n}=${finalModel.choice[i].toFixed(3)}`).join(' ')}\n`);
+process.stderr.write(`confidence weights: ${CONFIDENCE_FEATURES.map((n, i) => `${n}=${finalModel.confidence[i].toFixed(3)}`).join(' ')}\n`);
+
+if (!args['dry-run']) {
+  const fmt = (w: readonly number[]) => `[${w.map((x) => Number(x.toFixed(4))).join(', ')}]`;
+  writeFileSync(
+    resolve(repoRoot, 'functions/matching/model-weights.ts'),
+    `// Written by bench/match-fit.ts (${examples.length} labelled cases, ${folds}-fold grouped cross-validation). Do not edit by hand.
+// Feature order: see CHOICE_FEATURES and CONFIDENCE_FEATURES in model.ts.
+// Cross-validated (held-out) figures: ${JSON.stringify(report.crossValidated)}
+export const CHOICE_WEIGHTS = ${fmt(finalModel.choice)} as const;
+export const CONFIDENCE_WEIGHTS = ${fmt(finalModel.confidence)} as const;
+/** Lowest confidence at which the training cases' auto-accepted precision reaches ${TARGET_PRECISION}. */
+export const AUTO_ACCEPT_THRESHOLD = ${finalModel.autoAcceptThreshold};
+`,
+  );
+  process.stderr.write('fit: wrote functions/matching/model-weights.ts\n');
+}
+process.stdout.write(`${JSON.stringify(report)}\n`);
