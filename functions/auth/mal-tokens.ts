@@ -8,7 +8,8 @@ import { createTokenCryptoFromEnv, type TokenCrypto } from '../shared/token-cryp
 import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
 import { malClient } from '../shared/mal';
-import { MalReloginRequiredError } from '../mal/errors';
+import { MalAuthError, MalReloginRequiredError } from '../mal/errors';
+import { METRIC, emitMetric } from '../../infra/metrics';
 import type { MalTokens } from '../mal/types';
 import type { MalUserSession } from '../mal/client';
 
@@ -44,7 +45,18 @@ export async function deleteMalTokens(userId: string): Promise<void> {
 /** The user's MAL session: refreshes on expiry and persists the rotated tokens, encrypted. */
 export async function malSessionForUser(userId: string): Promise<MalUserSession> {
   const client = await malClient();
-  return client.forUser({
+  // A refresh that fails for any reason but the user's authorisation being gone is an operational
+  // problem (MAL down, our client credentials revoked): counted for the MalTokenRefreshFailed alarm.
+  const counted = Object.create(client) as typeof client;
+  counted.refreshTokens = async (refreshToken: string) => {
+    try {
+      return await client.refreshTokens(refreshToken);
+    } catch (error) {
+      if (!(error instanceof MalAuthError) || (error.malError !== 'invalid_grant' && error.malError !== 'invalid_token')) emitMetric(METRIC.MalTokenRefreshFailed);
+      throw error;
+    }
+  };
+  return counted.forUser({
     load: () => loadMalTokens(userId),
     save: (tokens) => saveMalTokens(userId, tokens),
   });

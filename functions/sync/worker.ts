@@ -15,6 +15,7 @@ import type { MatchResult } from '../matching/types';
 import { MalBadRequestError, MalError, MalNotFoundError, MalReloginRequiredError } from '../mal/errors';
 import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
+import { METRIC, emitMetric } from '../../infra/metrics';
 import type { SyncSettings } from '../../resolvers/lib/settings';
 import { changeIdFor, patchIsApplied, planChanges, type AnimeInfo, type CurrentEntry, type PlannerMatch, type PlannerSeason } from './planner';
 import { MalCandidateSource, animeInfoOf, listStateOf, type MalSessionLike } from './mal-source';
@@ -410,7 +411,8 @@ export class SyncRun {
     await updateJob(this.userId, this.jobId, this.owner, { status, phase, finishedAt, errors: this.errors, 'counts.planned': counts.planned });
     for (const error of errors) this.reporter.error(counts.applied, counts.planned, error);
     this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, counts);
-    if (status !== 'FAILED') await recordLastSync(this.userId, finishedAt).catch(() => undefined);
+    if (status === 'FAILED') emitMetric(METRIC.SyncJobFailed);
+    else await recordLastSync(this.userId, finishedAt).catch(() => undefined);
     await releaseLock(this.userId, this.owner);
   }
 }

@@ -44,8 +44,9 @@ describe('MAL failures during a sync', () => {
     const sent = await gql(stack, PROCESS_HISTORY, { input: { history: JSON.stringify(history()) } }, user.headers);
     expect(sent.errors).toBeUndefined();
     const jobId = sent.data!.processHistory.jobId;
-    // A 5xx burst once the worker is under way.
-    await new Promise((r) => setTimeout(r, 1500));
+    // A 5xx burst once the worker is under way: right after the 429 burst has been answered.
+    const underWay = Date.now();
+    while (sandbox.stats.injectedFailures < 2 && Date.now() - underWay < 20_000) await new Promise((r) => setTimeout(r, 5));
     sandbox.setFaults({ failNextRequests: 2, failStatus: 503 });
     const job = await waitForJob(stack, user.headers, jobId, 55_000);
     sandbox.setFaults({ accessTokenLifetimeSeconds: null, latencyMs: 0, failNextRequests: 0 });
