@@ -337,6 +337,8 @@ export class AnimeLogStack extends Stack {
 
     const worker = this.functions.get('sync-worker');
     if (worker) {
+      // The worker shortens a busy user's message's visibility (ChangeMessageVisibility, granted with consuming).
+      worker.addEnvironment('SYNC_QUEUE_URL', this.syncQueue.queueUrl);
       worker.addEventSource(
         new SqsEventSource(this.syncQueue, {
           batchSize: 1,

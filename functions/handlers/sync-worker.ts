@@ -3,6 +3,7 @@
  * locally) and runs the job. A message whose user is busy with another job, or whose run hit a fault,
  * is reported as a batch item failure so the queue redelivers it; the job's checkpoint makes that safe.
  */
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { malSessionForUser } from '../auth/mal-tokens';
 import { publishSyncProgress } from '../shared/progress-publisher';
 import { currentLocalSyncQueue, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
@@ -30,6 +31,19 @@ function parseMessage(body: string): { userId: string; jobId: string } | undefin
   return undefined;
 }
 
+/** How soon a message whose user is busy with another job comes back (instead of the long visibility timeout). */
+const BUSY_RETRY_SECONDS = 60;
+let sqs: SQSClient | undefined;
+
+async function retrySoon(receiptHandle: string | undefined): Promise<void> {
+  const queueUrl = process.env.SYNC_QUEUE_URL;
+  if (!queueUrl || !receiptHandle) return;
+  sqs ??= new SQSClient({});
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: BUSY_RETRY_SECONDS })).catch((error) => {
+    console.error(JSON.stringify({ level: 'warn', handler: 'sync-worker', message: 'could not shorten the visibility timeout', error: (error as Error)?.name }));
+  });
+}
+
 export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
   const deps: WorkerDeps = {
     session: malSessionForUser,
@@ -46,7 +60,10 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
     }
     try {
       const outcome = await runSyncJob(deps, message);
-      if (outcome === 'busy') batchItemFailures.push({ itemIdentifier: record.messageId });
+      if (outcome === 'busy') {
+        await retrySoon(record.receiptHandle);
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
     } catch (error) {
       const e = error as Error;
       console.error(JSON.stringify({ level: 'error', handler: 'sync-worker', jobId: message.jobId, error: e?.name, message: e?.message }));

@@ -21,7 +21,7 @@ export class SyncQueueError extends Error {
 
 /** SQS's event shape, as much of it as the worker reads. */
 export interface SqsEvent {
-  Records: Array<{ messageId: string; body: string; attributes?: { ApproximateReceiveCount?: string } }>;
+  Records: Array<{ messageId: string; body: string; receiptHandle?: string; attributes?: { ApproximateReceiveCount?: string } }>;
 }
 
 export interface SqsBatchResponse {
