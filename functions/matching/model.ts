@@ -17,7 +17,9 @@ import { AUTO_ACCEPT_THRESHOLD, CHOICE_WEIGHTS, CONFIDENCE_WEIGHTS } from './mod
  * - titleExact: 1 when that similarity is ≥ 0.97 (an exact or punctuation-only match).
  * - seasonExplicit: season-position fit when the request names a season (number or marker), else 0.
  * - seasonImplicit: season-position fit against "first season" when it names none, else 0.
- * - typeStated: media-type fit when the request states a type (or its title does: OVA, Movie, …), else 0.
+ * - typeStated: media-type fit when the request states a type (CR lists it as a movie, …), else 0.
+ * - typeImplied: media-type fit when only the title states one (a trailing "OVA", "Specials", "Movie",
+ *   "Film", "Gekijouban"), else 0.
  * - typeUnstated: prior media-type fit (TV > ONA > movie/OVA > music…) when no type is stated, else 0.
  * - yearStated: fit of the start year to the request's year when given, else 0.
  * - recency: (start year − 2008) / 12 clipped to −1..1 when no year is given (unknown year → 0):
@@ -30,6 +32,7 @@ export const CHOICE_FEATURES = [
   'seasonExplicit',
   'seasonImplicit',
   'typeStated',
+  'typeImplied',
   'typeUnstated',
   'yearStated',
   'recency',
@@ -40,16 +43,20 @@ export const CHOICE_FEATURES = [
  * Confidence features of the chosen candidate:
  * - bias: 1.
  * - choiceLogit: logit of its softmax probability among all candidates (clipped to ±8).
- * - franchiseLogit: logit of the summed probability of its franchise (same sequel chain or directly
- *   related), clipped to ±8 — for a series-level request any entry of the series is right.
+ * - rivalLead: utility lead over the best candidate of another franchise (not the same sequel chain
+ *   and not directly related), capped at 12, divided by 4; 3 when there is no such rival.
  * - title: its title similarity.
  * - laterSpread: only for series-level requests (no season named) choosing a chain's first season
  *   with later TV seasons: years between it and the latest of them / 10, capped at 1. Several
  *   franchise entries with similar titles far apart in time make a CR series ambiguous (CR often
  *   lists only the later entry).
  * - explicitSeason: 1 when the request names a season.
+ * - yearAgrees: the chosen candidate's yearStated feature (1 = same start year as the request states,
+ *   0 when the request gives no year).
  */
-export const CONFIDENCE_FEATURES = ['bias', 'choiceLogit', 'franchiseLogit', 'title', 'laterSpread', 'explicitSeason'] as const;
+export const CONFIDENCE_FEATURES = ['bias', 'choiceLogit', 'rivalLead', 'title', 'laterSpread', 'explicitSeason', 'yearAgrees'] as const;
+
+const YEAR_STATED = CHOICE_FEATURES.indexOf('yearStated');
 
 export interface ModelWeights {
   choice: readonly number[];
@@ -115,11 +122,12 @@ export function sameFranchise(a: ModelCandidate, b: ModelCandidate): boolean {
 /** Confidence features for candidate `best` given the choice probabilities. */
 export function confidenceFeatures(modelCase: ModelCase, best: number, probabilities: readonly number[]): number[] {
   const chosen = modelCase.candidates[best];
-  let franchiseP = 0;
+  let rivalP = 0;
   modelCase.candidates.forEach((c, i) => {
-    if (sameFranchise(chosen, c)) franchiseP += probabilities[i];
+    if (!sameFranchise(chosen, c)) rivalP = Math.max(rivalP, probabilities[i]);
   });
-  return [1, logit(probabilities[best]), logit(franchiseP), chosen.title, chosen.laterSpread, modelCase.seasonIsExplicit ? 1 : 0];
+  const lead = rivalP > 0 ? Math.log(Math.max(probabilities[best], 1e-300) / rivalP) : 12;
+  return [1, logit(probabilities[best]), Math.min(12, lead) / 4, chosen.title, chosen.laterSpread, modelCase.seasonIsExplicit ? 1 : 0, chosen.x[YEAR_STATED]];
 }
 
 export function decide(modelCase: ModelCase, weights: ModelWeights = FITTED_MODEL): ModelDecision {

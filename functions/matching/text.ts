@@ -159,8 +159,11 @@ export function preparedSimilarity(a: PreparedTitle, b: PreparedTitle, knownTrig
   const dice = setA.size === 0 || setB.size === 0 ? 0 : (2 * shared) / (setA.size + setB.size);
   let best = Math.max(dice, knownTrigramDice ?? preparedTrigramDice(a, b)) * 0.97;
   const [shortC, longC] = ca.length <= cb.length ? [ca, cb] : [cb, ca];
-  if (shortC.length >= 4 && longC.startsWith(shortC)) best = Math.max(best, 0.6 + 0.35 * (shortC.length / longC.length));
-  else if (shortC.length >= 6 && longC.includes(shortC)) best = Math.max(best, 0.5 + 0.35 * (shortC.length / longC.length));
+  // The query as an abbreviation of the title (a cut slug) is good evidence; the title as a prefix of a
+  // longer query leaves part of the query unexplained and counts less.
+  const queryIsShort = ca.length <= cb.length;
+  if (shortC.length >= 4 && longC.startsWith(shortC)) best = Math.max(best, (queryIsShort ? 0.6 : 0.52) + 0.35 * (shortC.length / longC.length));
+  else if (shortC.length >= 6 && longC.includes(shortC)) best = Math.max(best, (queryIsShort && longC.endsWith(shortC) ? 0.55 : 0.5) + 0.35 * (shortC.length / longC.length));
   if (setA.size >= 2 && shared === setA.size) best = Math.max(best, 0.62 + 0.33 * (setA.size / setB.size));
   else if (setB.size >= 2 && shared === setB.size) best = Math.max(best, 0.55 + 0.35 * (setB.size / setA.size));
   return best;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_AUTO_ACCEPT_THRESHOLD } from '../../functions/matching/matcher';
 
 const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 const tsx = join(repoRoot, 'node_modules/.bin/tsx');
@@ -26,7 +27,10 @@ describe('match CLI (end to end)', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(lines.map((l) => l.id)).toEqual(['mob', 'aot3', 'slug', 'nothing']);
-    expect(lines[0]).toEqual({ id: 'mob', malId: 32182, confidence: expect.any(Number), needsReview: false });
+    // A bare series title of a franchise with later seasons: right entry, needsReview follows the threshold.
+    expect(lines[0]).toEqual({ id: 'mob', malId: 32182, confidence: expect.any(Number), needsReview: expect.any(Boolean) });
+    expect(lines[0].needsReview).toBe(lines[0].confidence < DEFAULT_AUTO_ACCEPT_THRESHOLD);
+    expect(lines[0].confidence).toBeGreaterThan(0.9);
     expect(lines[1].malId).toBe(35760);
     expect(lines[2].malId).toBe(9253);
     expect(lines[3]).toEqual({ id: 'nothing', malId: null, confidence: 0, needsReview: true });

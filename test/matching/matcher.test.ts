@@ -28,8 +28,8 @@ beforeAll(async () => {
 });
 
 describe('Matcher', () => {
-  it('matches a series title to its first TV season, auto-accepted', async () => {
-    const result = await new Matcher(catalog).match({ seriesTitle: 'Mob Psycho 100' });
+  it('matches a series title to its first TV season, auto-accepted when the season is named', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'Mob Psycho 100', seasonTitle: 'Mob Psycho 100', seasonNumber: 1 });
     expect(result.malId).toBe(32182);
     expect(result.needsReview).toBe(false);
     expect(result.confidence).toBeGreaterThan(0.8);
