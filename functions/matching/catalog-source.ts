@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { normaliseTitle, prepareNormalised, preparedSimilarity, tokens, trigrams, type PreparedTitle } from './text';
+import { normaliseTitle, prepareNormalised, preparedSimilarity, tokens, trigramCodes, type PreparedTitle } from './text';
 import type {
   CandidateSource,
   MalAiringStatus,
@@ -125,6 +125,8 @@ function toCandidate(entry: CatalogEntry): MalCandidate {
   return candidate;
 }
 
+const HISTOGRAM_BINS = 2048;
+
 export interface CatalogSearchOptions {
   /** Title strings considered for exact scoring after the index pass. */
   shortlistSize?: number;
@@ -142,7 +144,7 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly titleText: PreparedTitle[] = [];
   private readonly titleGramCount: number[] = [];
   private readonly tokenIndex = new Map<string, Int32Array>();
-  private readonly gramIndex = new Map<string, Int32Array>();
+  private readonly gramIndex = new Map<number, Int32Array>();
   private readonly relations = new Map<number, MalRelatedAnime[]>();
   private readonly shortlistSize: number;
   private readonly gramHits: Float64Array;
@@ -152,13 +154,14 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly estimateRows: Int32Array;
   private readonly estimateValues: Float64Array;
   private readonly estimateDice: Float64Array;
+  private readonly histogram = new Uint32Array(HISTOGRAM_BINS);
 
   constructor(entries: CatalogEntry[], options: CatalogSearchOptions = {}) {
     this.entries = entries;
     this.shortlistSize = options.shortlistSize ?? 120;
     entries.forEach((entry, index) => this.entryIndexById.set(entry.mal_id, index));
     const tokenLists = new Map<string, number[]>();
-    const gramLists = new Map<string, number[]>();
+    const gramLists = new Map<number, number[]>();
     entries.forEach((entry, index) => this.indexTitles(entry, index, tokenLists, gramLists));
     for (const [key, rows] of tokenLists) this.tokenIndex.set(key, Int32Array.from(rows));
     for (const [key, rows] of gramLists) this.gramIndex.set(key, Int32Array.from(rows));
@@ -179,7 +182,7 @@ export class CatalogCandidateSource implements CandidateSource {
     return this.entries.length;
   }
 
-  private indexTitles(entry: CatalogEntry, entryIndex: number, tokenLists: Map<string, number[]>, gramLists: Map<string, number[]>): void {
+  private indexTitles(entry: CatalogEntry, entryIndex: number, tokenLists: Map<string, number[]>, gramLists: Map<number, number[]>): void {
     const synonyms = entry.synonyms ?? [];
     // Some catalog sources join several synonyms into one string ("A, B"); index the parts as well.
     const parts = synonyms.flatMap((s) => (typeof s === 'string' && s.includes(', ') ? s.split(', ').filter((p) => p.length >= 3) : []));
@@ -192,10 +195,10 @@ export class CatalogCandidateSource implements CandidateSource {
       seen.add(normalised);
       const row = this.titleEntry.length;
       const compact = normalised.replace(/ /g, '');
-      const grams = new Set(trigrams(compact));
+      const grams = trigramCodes(compact);
       this.titleEntry.push(entryIndex);
       this.titleText.push(prepareNormalised(normalised));
-      this.titleGramCount.push(grams.size);
+      this.titleGramCount.push(grams.length);
       for (const token of new Set(tokens(normalised))) push(tokenLists, token, row);
       for (const gram of grams) push(gramLists, gram, row);
     }
@@ -259,7 +262,7 @@ export class CatalogCandidateSource implements CandidateSource {
     const normalised = normaliseTitle(trimmed);
     const compact = normalised.replace(/ /g, '');
     if (compact.length === 0) return [];
-    const queryGrams = [...new Set(trigrams(compact))];
+    const queryGrams = trigramCodes(compact);
     const queryTokens = [...new Set(tokens(normalised))];
     const prepared = prepareNormalised(normalised);
 
@@ -309,16 +312,19 @@ export class CatalogCandidateSource implements CandidateSource {
       gramHits[row] = 0;
       tokenHits[row] = 0;
     }
-    // The shortlist: the best `shortlistSize` estimates (ties at the cut all kept, as a stable sort would
-    // keep them in index order — resolved below by the same entry-level ordering).
-    const order = Array.from({ length: count }, (_, k) => k);
-    if (count > this.shortlistSize) {
-      const values = estimateValues.slice(0, count).sort();
-      const cutoff = values[count - this.shortlistSize];
-      let kept = 0;
-      for (let k = 0; k < count; k++) if (estimateValues[k] >= cutoff) order[kept++] = k;
-      order.length = kept;
+    // The shortlist: the best `shortlistSize` estimates. A histogram over the estimates (0.2..~1) finds
+    // the cut in linear time; only the rows above it are sorted (ties in touch order, as before).
+    const histogram = this.histogram;
+    histogram.fill(0);
+    const bin = (value: number) => Math.min(HISTOGRAM_BINS - 1, Math.floor(value * HISTOGRAM_BINS));
+    for (let k = 0; k < count; k++) histogram[bin(estimateValues[k])]++;
+    let cutBin = HISTOGRAM_BINS - 1;
+    for (let seen = 0; cutBin > 0; cutBin--) {
+      seen += histogram[cutBin];
+      if (seen >= this.shortlistSize) break;
     }
+    const order: number[] = [];
+    for (let k = 0; k < count; k++) if (bin(estimateValues[k]) >= cutBin) order.push(k);
     order.sort((a, b) => estimateValues[b] - estimateValues[a] || a - b);
     if (order.length > this.shortlistSize) order.length = this.shortlistSize;
 

@@ -93,7 +93,8 @@ function rawTitles(candidate: MalCandidate): string[] {
 const titleFormsCache = new Map<number, { key: string; forms: TitleForms }>();
 const TITLE_FORMS_CACHE_LIMIT = 50_000;
 function titleForms(candidate: MalCandidate): TitleForms {
-  const key = rawTitles(candidate).join('\u0000');
+  const alt = candidate.alternative_titles;
+  const key = `${candidate.title}\u0000${alt?.en ?? ''}\u0000${alt?.ja ?? ''}\u0000${alt?.synonyms?.length ?? 0}`;
   let forms = titleFormsCache.get(candidate.id)?.key === key ? titleFormsCache.get(candidate.id)!.forms : undefined;
   if (!forms) {
     const raw = rawTitles(candidate);
@@ -246,7 +247,7 @@ export class Matcher {
       cache: options.cache,
       autoAcceptThreshold: options.autoAcceptThreshold ?? DEFAULT_AUTO_ACCEPT_THRESHOLD,
       minimumTitleSimilarity: options.minimumTitleSimilarity ?? 0.55,
-      searchLimit: options.searchLimit ?? 30,
+      searchLimit: options.searchLimit ?? 20,
       detailsLimit: options.detailsLimit ?? 8,
       reportedCandidates: options.reportedCandidates ?? 5,
     };

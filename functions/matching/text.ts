@@ -124,8 +124,8 @@ export interface PreparedTitle {
   compact: string;
   tokens: string[];
   tokenSet: Set<string>;
-  /** Distinct trigrams of `compact`, filled in on first use. */
-  grams?: Set<string>;
+  /** Distinct trigrams of `compact` as sorted numeric codes (see `trigramCodes`), filled in on first use. */
+  grams?: Float64Array;
 }
 
 export function prepareNormalised(normalised: string): PreparedTitle {
@@ -133,14 +133,41 @@ export function prepareNormalised(normalised: string): PreparedTitle {
   return { text: normalised, compact: normalised.replace(/ /g, ''), tokens: list, tokenSet: new Set(list) };
 }
 
+/** One trigram as a number (three UTF-16 code units), so sets of trigrams are sorted number arrays. */
+export function trigramCode(gram: string): number {
+  return (gram.charCodeAt(0) * 65536 + gram.charCodeAt(1)) * 65536 + gram.charCodeAt(2);
+}
+
+/** Distinct padded trigrams of a compact string as sorted numeric codes. */
+export function trigramCodes(compact: string): Float64Array {
+  if (compact.length === 0) return new Float64Array(0);
+  // Same grams as `trigrams`: the string padded with two spaces in front and one behind.
+  const n = compact.length + 1;
+  const codes = new Float64Array(n);
+  const at = (i: number) => (i < 2 || i - 2 >= compact.length ? 32 : compact.charCodeAt(i - 2));
+  for (let i = 0; i < n; i++) codes[i] = (at(i) * 65536 + at(i + 1)) * 65536 + at(i + 2);
+  codes.sort();
+  let unique = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || codes[i] !== codes[i - 1]) codes[unique++] = codes[i];
+  return unique === n ? codes : codes.slice(0, unique);
+}
+
 function preparedTrigramDice(a: PreparedTitle, b: PreparedTitle): number {
-  const ga = (a.grams ??= new Set(trigrams(a.compact)));
-  const gb = (b.grams ??= new Set(trigrams(b.compact)));
-  if (ga.size === 0 || gb.size === 0) return 0;
-  const [small, large] = ga.size <= gb.size ? [ga, gb] : [gb, ga];
+  const ga = (a.grams ??= trigramCodes(a.compact));
+  const gb = (b.grams ??= trigramCodes(b.compact));
+  if (ga.length === 0 || gb.length === 0) return 0;
+  let i = 0;
+  let j = 0;
   let shared = 0;
-  for (const g of small) if (large.has(g)) shared++;
-  return (2 * shared) / (ga.size + gb.size);
+  while (i < ga.length && j < gb.length) {
+    if (ga[i] === gb[j]) {
+      shared++;
+      i++;
+      j++;
+    } else if (ga[i] < gb[j]) i++;
+    else j++;
+  }
+  return (2 * shared) / (ga.length + gb.length);
 }
 
 /** `normalisedSimilarity` over prepared titles (same result, no re-tokenising): `a` is the query side. */
