@@ -34,6 +34,7 @@ import { FUNCTIONS, type FunctionDefinition, type FunctionId } from './functions
 import { FUNCTION_ENV, METRIC, METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, tableEnvName } from './metrics';
 import { PROJECT, TABLES, physicalTableName, type AttributeType, type TableId } from './tables';
 import { LAMBDA_BUNDLING } from './constructs/bundling';
+import type { ResolverManifest } from '../scripts/build-resolvers';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
 export const DEFAULT_RESOLVER_DIR = join(REPO_ROOT, 'dist', 'resolvers');
@@ -79,26 +80,10 @@ export function stackName(stage: Stage): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The resolver build's manifest (scripts/build-resolvers.ts writes it; typed here to keep infra free of
-// the build's imports, which pull in esbuild).
+// The resolver build's manifest (scripts/build-resolvers.ts writes it; a type-only import, so infra does
+// not load the build's esbuild).
 
-interface ManifestResolver {
-  typeName: string;
-  fieldName: string;
-  kind: 'unit' | 'pipeline';
-  dataSource?: string;
-  functions?: string[];
-  code: string;
-}
-interface ManifestFunction {
-  name: string;
-  dataSource: string;
-  code: string;
-}
-export interface ResolverManifest {
-  resolvers: ManifestResolver[];
-  functions: ManifestFunction[];
-}
+export type { ResolverManifest };
 
 export function readResolverManifest(dir: string): ResolverManifest {
   const path = join(dir, 'manifest.json');

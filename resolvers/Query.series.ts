@@ -6,7 +6,6 @@ import type { Context } from '@aws-appsync/utils';
 import { query } from '@aws-appsync/utils/dynamodb';
 import type { QuerySeriesArgs } from '../generated/graphql';
 import { callerUserId } from './lib/identity';
-import { response as sharedResponse } from './lib/response';
 import { pageLimit } from './lib/paging';
 
 export function request(ctx: Context<QuerySeriesArgs>) {
@@ -18,7 +17,4 @@ export function request(ctx: Context<QuerySeriesArgs>) {
   });
 }
 
-export function response(ctx: Context) {
-  const result = sharedResponse(ctx) as { items: Record<string, unknown>[]; nextToken?: string };
-  return { items: result.items, nextToken: result.nextToken ? result.nextToken : null };
-}
+export { pageResponse as response } from './lib/paging';

@@ -93,7 +93,8 @@ describe('Lambda functions', () => {
       expect('TOKEN_KMS_KEY_ID' in env).toBe(Boolean(def.usesTokenKey));
       expect('MAL_SECRET_ARN' in env).toBe(Boolean(def.callsMal));
       expect('MAL_RATE_LIMIT_TABLE' in env).toBe(Boolean(def.callsMal && def.tables['rate-limits'] === 'write'));
-      expect('SYNC_QUEUE_URL' in env).toBe(Boolean(def.sendsToSyncQueue));
+      // The worker consumes the queue and shortens a busy message's visibility, so it knows the URL too.
+      expect('SYNC_QUEUE_URL' in env).toBe(Boolean(def.sendsToSyncQueue) || def.id === 'sync-worker');
       expect('APPSYNC_GRAPHQL_URL' in env).toBe(Boolean(def.publishesSyncProgress));
     });
   }
