@@ -26,12 +26,26 @@ if (values.help) {
   process.exit(0);
 }
 
-const stack = await startLocalStack({
-  port: Number(values.port ?? process.env.PORT ?? 4000),
-  dataDir: values['data-dir'],
-  dynamodbEndpoint: values['dynamodb-endpoint'],
-  https: values.https ? { dir: values['tls-dir'] } : false,
-});
+const port = Number(values.port ?? process.env.PORT ?? 4000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`npm start: the port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port ?? process.env.PORT)}`);
+  process.exit(2);
+}
+
+let stack: Awaited<ReturnType<typeof startLocalStack>>;
+try {
+  stack = await startLocalStack({
+    port,
+    dataDir: values['data-dir'],
+    dynamodbEndpoint: values['dynamodb-endpoint'],
+    https: values.https ? { dir: values['tls-dir'] } : false,
+  });
+} catch (error) {
+  const e = error as NodeJS.ErrnoException;
+  const reason = e.code === 'EADDRINUSE' ? `port ${port} is in use (choose another with --port or PORT)` : e.message;
+  console.error(`npm start: the local stack did not start: ${reason}`);
+  process.exit(1);
+}
 
 console.log(`AnimeLog local stack
 GraphQL:   ${stack.graphqlUrl}

@@ -1,0 +1,87 @@
+/**
+ * `npm start`'s program as a user runs it: a child process that prints its endpoints and API key,
+ * serves GraphQL (sign in through the MAL sandbox, then settings round-trip through DynamoDB Local),
+ * and stops cleanly, with everything it started, on Ctrl-C (SIGINT).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+function waitForOutput(proc: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolveOutput, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolveOutput(output);
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}:\n${output}`));
+    });
+  });
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string>) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return (await response.json()) as { data?: any; errors?: any[] };
+}
+
+describe('npm start', () => {
+  it('prints its endpoints and API key, serves settings through DynamoDB Local, and stops on Ctrl-C', async () => {
+    child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['local/start.ts', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MAL_CLIENT_ID: '', MAL_CLIENT_SECRET: '', REDIRECT_URI: '' } });
+    const banner = await waitForOutput(child, /API key: \S+/, 60_000);
+    const graphqlUrl = /GraphQL:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(banner)![1]!;
+    const apiKey = /API key: (\S+)/.exec(banner)![1]!;
+    const dynamodbUrl = /DynamoDB:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)![1]!;
+    expect(banner).toMatch(/Real-time:\s+ws:\/\/127\.0\.0\.1:\d+\/graphql\/realtime/);
+    expect(banner).toMatch(/Console:\s+http:\/\/127\.0\.0\.1:\d+\//);
+
+    // Sign in as a sandbox user: startLogin → MAL's authorize URL → completeLogin.
+    const callback = graphqlUrl.replace(/\/graphql$/, '/auth/callback');
+    const started = await post(graphqlUrl, { query: 'mutation($r: AWSURL!) { startLogin(redirectUri: $r) { authorizeUrl } }', variables: { r: callback } }, { 'x-api-key': apiKey });
+    expect(started.errors).toBeUndefined();
+    const authorize = new URL(started.data.startLogin.authorizeUrl);
+    authorize.searchParams.set('sandbox_user', 'npm_start_user');
+    const redirect = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    const completed = await post(
+      graphqlUrl,
+      { query: 'mutation($c: String!, $s: String!) { completeLogin(code: $c, state: $s) { sessionToken } }', variables: { c: redirect.searchParams.get('code'), s: redirect.searchParams.get('state') } },
+      { 'x-api-key': apiKey },
+    );
+    const session = { authorization: completed.data.completeLogin.sessionToken as string };
+
+    const updated = await post(graphqlUrl, { query: 'mutation { updateSettings(input: { watchedThreshold: 0.75 }) { watchedThreshold } }' }, session);
+    expect(updated).toEqual({ data: { updateSettings: { watchedThreshold: 0.75 } } });
+    const read = await post(graphqlUrl, { query: '{ settings { watchedThreshold } }' }, session);
+    expect(read).toEqual({ data: { settings: { watchedThreshold: 0.75 } } });
+
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await expect(fetch(graphqlUrl, { method: 'POST', body: '{}' })).rejects.toThrow();
+    // The DynamoDB Local it started is gone too.
+    await expect(fetch(dynamodbUrl)).rejects.toThrow();
+  }, 90_000);
+
+  it('refuses a bad port with a clear message', async () => {
+    const bad = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['local/start.ts', '--port', 'abc'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    bad.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((r) => bad.once('exit', r));
+    expect(code).toBe(2);
+    expect(err).toContain('the port must be a whole number');
+  });
+});
