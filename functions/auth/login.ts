@@ -28,7 +28,7 @@ export interface Viewer {
 export async function startLogin(redirectUri: string, now = new Date()) {
   const allowed = allowedRedirectUris();
   if (!allowed.includes(redirectUri)) {
-    throw new ValidationError('redirectUri is not one registered with the MAL client', { field: 'redirectUri', allowed });
+    throw new ValidationError('redirectUri is not one registered with the MAL client', { field: 'redirectUri' });
   }
   const state = randomBytes(32).toString('base64url');
   const codeVerifier = createPkceVerifier();

@@ -95,7 +95,7 @@ function errorRecord(error: unknown, extra: Partial<SyncErrorRecord> = {}): Sync
   if (error instanceof MalNotFoundError) return { errorType: 'NotFound', message: 'MyAnimeList has no such entry', ...extra };
   if (error instanceof MalBadRequestError) return { errorType: 'ValidationError', message: 'MyAnimeList refused the change as invalid', ...extra };
   if (error instanceof MalError) return { errorType: 'MalUnavailable', message: 'MyAnimeList is not answering; retrySync resumes the job', ...extra };
-  return { errorType: 'InternalError', message: (error as Error)?.message ?? String(error), ...extra };
+  return { errorType: 'InternalError', message: 'An internal error occurred.', ...extra };
 }
 
 export class SyncRun {
@@ -250,7 +250,7 @@ export class SyncRun {
         } catch (error) {
           const cause = (error as Error).cause;
           if (cause instanceof MalError && !isPerEntryMalError(cause)) throw cause;
-          this.errors = appendErrors(this.errors, [{ errorType: 'InternalError', message: `matching failed: ${(error as Error).message}`, seasonKey: season.seasonKey }]);
+          this.errors = appendErrors(this.errors, [{ errorType: 'InternalError', message: 'matching failed (an internal error): the season waits for review', seasonKey: season.seasonKey }]);
           result = { seasonKey: season.seasonKey, malId: null, episodeOffset: 0, segments: [], confidence: 0, needsReview: true, candidates: [], explanation: { text: 'matching failed', signals: null, margin: 0, source: 'search' } };
         }
         const fromCache = result.explanation.source === 'cache';
