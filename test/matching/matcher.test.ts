@@ -3,6 +3,7 @@ import { CatalogCandidateSource, loadCatalog } from '../../functions/matching/ca
 import { InMemoryMappingCache } from '../../functions/matching/cache';
 import { Matcher } from '../../functions/matching/matcher';
 import { buildQueries, MAL_QUERY_MAX } from '../../functions/matching/queries';
+import { CHOICE_FEATURES, CONFIDENCE_FEATURES, decide, FITTED_MODEL } from '../../functions/matching/model';
 import type { CandidateSource, MalAnimeDetails, MalCandidate } from '../../functions/matching/types';
 
 const FIXTURE = new URL('../fixtures/mal-catalog.small.jsonl', import.meta.url).pathname;
@@ -123,6 +124,87 @@ describe('Matcher', () => {
     const result = await new Matcher(catalog, { autoAcceptThreshold: 1.01 }).match({ seriesTitle: 'Mob Psycho 100' });
     expect(result.malId).toBe(32182);
     expect(result.needsReview).toBe(true);
+  });
+});
+
+describe('Matcher: generic signals', () => {
+  it('steers by a media-type word in the title (OVA, Movie)', async () => {
+    const matcher = new Matcher(catalog);
+    expect((await matcher.match({ seriesTitle: 'Attack on Titan OAD' })).malId).toBe(18397);
+    expect((await matcher.match({ seriesTitle: 'K-ON! The Movie' })).malId).toBe(9617);
+  });
+
+  it('separates identical-title remakes by the stated year', async () => {
+    const matcher = new Matcher(catalog);
+    expect((await matcher.match({ seriesTitle: 'Fruits Basket', year: 2001 })).malId).toBe(120);
+    expect((await matcher.match({ seriesTitle: 'Fruits Basket', year: 2019 })).malId).toBe(38680);
+  });
+
+  it('without a year prefers the recent remake but does not auto-accept a franchise ambiguity blindly', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'Fruits Basket' });
+    expect(result.malId).toBe(38680);
+    expect(result.candidates.map((c) => c.malId)).toContain(120);
+  });
+
+  it('matches a slug abbreviation that ends a longer title', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'bladedance' });
+    expect(result.malId).toBe(22877);
+  });
+
+  it('matches the English and romanised titles written one after the other', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'Desert Punk Sunabouzu' });
+    expect(result.malId).toBe(25);
+    expect(result.explanation.signals?.titleMatchedOn).toContain('+');
+  });
+
+  it('gives a series-level title of a multi-season franchise less confidence than the named first season', async () => {
+    const matcher = new Matcher(catalog);
+    const bare = await matcher.match({ seriesTitle: 'Mob Psycho 100' });
+    const named = await matcher.match({ seriesTitle: 'Mob Psycho 100', seasonTitle: 'Mob Psycho 100', seasonNumber: 1 });
+    expect(bare.malId).toBe(32182);
+    expect(named.malId).toBe(32182);
+    expect(bare.confidence).toBeLessThan(named.confidence);
+    expect(bare.explanation.text).toContain('later seasons');
+  });
+
+  it('reports candidate scores as choice probabilities (0..1, best first)', async () => {
+    const result = await new Matcher(catalog).match({ seriesTitle: 'Attack on Titan', seasonTitle: 'Attack on Titan Season 2', seasonNumber: 2 });
+    const scores = result.candidates.map((c) => c.score);
+    expect(scores.every((p) => p >= 0 && p <= 1)).toBe(true);
+    expect(scores.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1.000001);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+});
+
+describe('model', () => {
+  const candidate = (malId: number, title: number, franchise: number[] = [malId]) => ({
+    malId,
+    x: [title, title >= 0.97 ? 1 : 0, 0, 1, 0, 0, 1, 0, 0.5, 0],
+    franchise: new Set(franchise),
+    title,
+    laterSpread: 0,
+  });
+
+  it('uses the committed weights with one coefficient per feature', () => {
+    expect(FITTED_MODEL.choice).toHaveLength(CHOICE_FEATURES.length);
+    expect(FITTED_MODEL.confidence).toHaveLength(CONFIDENCE_FEATURES.length);
+    expect(FITTED_MODEL.autoAcceptThreshold).toBeGreaterThan(0.5);
+    expect(FITTED_MODEL.autoAcceptThreshold).toBeLessThan(1);
+  });
+
+  it('chooses the highest utility and is more confident the clearer the lead', () => {
+    const clear = decide({ seasonIsExplicit: false, candidates: [candidate(1, 1), candidate(2, 0.6)] });
+    const close = decide({ seasonIsExplicit: false, candidates: [candidate(1, 1), candidate(2, 0.95)] });
+    expect(clear.best).toBe(0);
+    expect(close.best).toBe(0);
+    expect(clear.confidence).toBeGreaterThan(close.confidence);
+    expect(clear.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+  });
+
+  it('lowers confidence for a first season with later seasons far apart in time', () => {
+    const base = { seasonIsExplicit: false, candidates: [candidate(1, 1), candidate(2, 0.7)] };
+    const spread = { ...base, candidates: [{ ...candidate(1, 1), laterSpread: 1 }, candidate(2, 0.7)] };
+    expect(decide(spread).confidence).toBeLessThan(decide(base).confidence);
   });
 });
 
