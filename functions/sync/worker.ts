@@ -250,6 +250,8 @@ export class SyncRun {
         } catch (error) {
           const cause = (error as Error).cause;
           if (cause instanceof MalError && !isPerEntryMalError(cause)) throw cause;
+          // The client sees a fixed message; operators get the fault (name and message, no token in either).
+          console.error(JSON.stringify({ level: 'error', component: 'sync-worker', jobId: this.jobId, seasonKey: season.seasonKey, message: 'matching failed', error: (error as Error)?.name, detail: (error as Error)?.message }));
           this.errors = appendErrors(this.errors, [{ errorType: 'InternalError', message: 'matching failed (an internal error): the season waits for review', seasonKey: season.seasonKey }]);
           result = { seasonKey: season.seasonKey, malId: null, episodeOffset: 0, segments: [], confidence: 0, needsReview: true, candidates: [], explanation: { text: 'matching failed', signals: null, margin: 0, source: 'search' } };
         }

@@ -67,5 +67,7 @@ describe('per-user sync limits', () => {
     expect(refused.errors?.[0]).toMatchObject({ errorType: 'LimitExceeded', errorInfo: { limit: 'historyItemsPerDay', max: 40 } });
     const series = await gql(stack, '{ series { items { seriesId seasons { episodes { number } } } } }', {}, user.headers);
     expect(series.data!.series.items[0].seasons[0].episodes).toHaveLength(30);
+    const other = await createTestUser(stack);
+    expect((await send(other.headers, 30)).errors).toBeUndefined();
   });
 });
