@@ -141,7 +141,9 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly entryIndexById = new Map<number, number>();
   /** One row per title string: which entry, normalised and compact forms. */
   private readonly titleEntry: number[] = [];
-  private readonly titleText: PreparedTitle[] = [];
+  private readonly titleText: string[] = [];
+  /** Prepared forms of titleText, made on first use (few rows are ever scored exactly). */
+  private readonly titlePrepared: Array<PreparedTitle | undefined> = [];
   private readonly titleGramCount: number[] = [];
   private readonly tokenIndex = new Map<string, Int32Array>();
   private readonly gramIndex = new Map<number, Int32Array>();
@@ -197,7 +199,7 @@ export class CatalogCandidateSource implements CandidateSource {
       const compact = normalised.replace(/ /g, '');
       const grams = trigramCodes(compact);
       this.titleEntry.push(entryIndex);
-      this.titleText.push(prepareNormalised(normalised));
+      this.titleText.push(normalised);
       this.titleGramCount.push(grams.length);
       for (const token of new Set(tokens(normalised))) push(tokenLists, token, row);
       for (const gram of grams) push(gramLists, gram, row);
@@ -332,7 +334,7 @@ export class CatalogCandidateSource implements CandidateSource {
     for (const k of order) {
       const row = estimateRows[k];
       const entryIndex = this.titleEntry[row];
-      const score = Math.max(preparedSimilarity(prepared, this.titleText[row], estimateDice[k]), estimateValues[k] * 0.9);
+      const score = Math.max(preparedSimilarity(prepared, (this.titlePrepared[row] ??= prepareNormalised(this.titleText[row])), estimateDice[k]), estimateValues[k] * 0.9);
       if (score > (bestByEntry.get(entryIndex) ?? 0)) bestByEntry.set(entryIndex, score);
     }
     return [...bestByEntry.entries()]

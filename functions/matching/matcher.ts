@@ -70,6 +70,9 @@ interface TitleForms {
   weight: number[];
   /** How many leading entries are the official titles (main, English, Japanese). */
   official: number;
+  /** Memoised statedSeasonOf / isLaterPart (absent until first asked). */
+  statedSeason?: number | undefined;
+  laterPart?: boolean;
 }
 
 interface Candidate {
@@ -509,15 +512,22 @@ export class Matcher {
 }
 
 function statedSeasonOf(details: MalAnimeDetails): number | undefined {
-  for (const title of titleForms(details).raw) {
-    const n = statedSeasonNumber(title);
-    if (n !== undefined) return n;
+  const forms = titleForms(details);
+  if (!('statedSeason' in forms)) {
+    let found: number | undefined;
+    for (const title of forms.raw) {
+      found = statedSeasonNumber(title);
+      if (found !== undefined) break;
+    }
+    forms.statedSeason = found;
   }
-  return undefined;
+  return forms.statedSeason;
 }
 
 function isLaterPart(details: MalAnimeDetails): boolean {
-  return titleForms(details).raw.some((t) => seasonMarkers(t).some((m) => m.kind === 'part' && m.number >= 2));
+  const forms = titleForms(details);
+  forms.laterPart ??= forms.raw.some((t) => seasonMarkers(t).some((m) => m.kind === 'part' && m.number >= 2));
+  return forms.laterPart;
 }
 
 /**

@@ -135,7 +135,13 @@ export function prepareNormalised(normalised: string): PreparedTitle {
 
 /** One trigram as a number (three UTF-16 code units), so sets of trigrams are sorted number arrays. */
 export function trigramCode(gram: string): number {
-  return (gram.charCodeAt(0) * 65536 + gram.charCodeAt(1)) * 65536 + gram.charCodeAt(2);
+  return packTrigram(gram.charCodeAt(0), gram.charCodeAt(1), gram.charCodeAt(2));
+}
+
+/** ASCII trigrams pack into 21 bits (small integers make fast Map keys); others above that range. */
+function packTrigram(a: number, b: number, c: number): number {
+  if (a < 128 && b < 128 && c < 128) return (a << 14) | (b << 7) | c;
+  return 2 ** 21 + (a * 65536 + b) * 65536 + c;
 }
 
 /** Distinct padded trigrams of a compact string as sorted numeric codes. */
@@ -145,7 +151,7 @@ export function trigramCodes(compact: string): Float64Array {
   const n = compact.length + 1;
   const codes = new Float64Array(n);
   const at = (i: number) => (i < 2 || i - 2 >= compact.length ? 32 : compact.charCodeAt(i - 2));
-  for (let i = 0; i < n; i++) codes[i] = (at(i) * 65536 + at(i + 1)) * 65536 + at(i + 2);
+  for (let i = 0; i < n; i++) codes[i] = packTrigram(at(i), at(i + 1), at(i + 2));
   codes.sort();
   let unique = 0;
   for (let i = 0; i < n; i++) if (i === 0 || codes[i] !== codes[i - 1]) codes[unique++] = codes[i];
