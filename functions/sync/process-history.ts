@@ -74,10 +74,12 @@ export function validatePart(callerUserId: string, input: ProcessHistoryInput): 
   }
   const bytes = Buffer.byteLength(JSON.stringify(history));
   if (bytes > MAX_PART_BYTES) {
-    throw new ValidationError(`input.history is ${bytes} bytes; a part may hold at most ${MAX_PART_BYTES} bytes (4 MB): send it in parts`, {
-      field: 'input.history',
-      limit: MAX_PART_BYTES,
+    throw new LimitExceededError(`input.history is ${bytes} bytes; a part may hold at most ${MAX_PART_BYTES} bytes (4 MB): send it in parts`, 0, {
+      limit: 'historyBytesPerPart',
+      max: MAX_PART_BYTES,
       actual: bytes,
+      field: 'input.history',
+      action: 'SEND_IN_PARTS',
     });
   }
   const root = history as Record<string, unknown>;
@@ -89,10 +91,12 @@ export function validatePart(callerUserId: string, input: ProcessHistoryInput): 
   const listKey = Array.isArray(root.data) ? 'data' : 'items';
   const list = root[listKey];
   if (Array.isArray(list) && list.length > MAX_ITEMS_PER_PART) {
-    throw new ValidationError(`input.history.${listKey} has ${list.length} items; a part may hold at most ${MAX_ITEMS_PER_PART}: send it in parts`, {
-      field: `input.history.${listKey}`,
-      limit: MAX_ITEMS_PER_PART,
+    throw new LimitExceededError(`input.history.${listKey} has ${list.length} items; a part may hold at most ${MAX_ITEMS_PER_PART}: send it in parts`, 0, {
+      limit: 'historyItemsPerPart',
+      max: MAX_ITEMS_PER_PART,
       actual: list.length,
+      field: `input.history.${listKey}`,
+      action: 'SEND_IN_PARTS',
     });
   }
   let format: string;
@@ -127,6 +131,14 @@ export interface ProcessHistoryDeps {
 }
 
 export async function processHistory(userId: string, input: ProcessHistoryInput, deps: ProcessHistoryDeps): Promise<Record<string, unknown>> {
+  if (typeof input.totalParts === 'number' && Number.isInteger(input.totalParts) && input.totalParts > MAX_PARTS) {
+    throw new LimitExceededError(`input.totalParts is ${input.totalParts}; a history may have at most ${MAX_PARTS} parts`, 0, {
+      limit: 'partsPerHistory',
+      max: MAX_PARTS,
+      actual: input.totalParts,
+      field: 'input.totalParts',
+    });
+  }
   const totalParts = integerIn(input.totalParts, 1, 'input.totalParts', 1, MAX_PARTS);
   const part = integerIn(input.part, 1, 'input.part', 1, totalParts);
   const { items, format } = validatePart(userId, input);

@@ -87,9 +87,7 @@ describe('malformed histories', () => {
       ['wrong type', bad((e) => (e.panel.episode_metadata.episode_number = 'three')), {}, /data\[1\]\.panel\.episode_metadata\.episode_number/],
       ['bad date', bad((e) => (e.date_played = 'yesterday')), {}, /data\[1\]\.date_played/],
       ['no list', { stuff: [] }, {}, /input\.history/],
-      ['too many items', { data: Array.from({ length: 2001 }, () => good.data[0]) }, {}, /at most 2000/],
       ['another user', { userId: 'u-someone-else', ...good }, {}, /input\.history\.userId/],
-      ['too many parts', good, { totalParts: 11 }, /totalParts/],
       ['part out of range', good, { part: 3, totalParts: 2 }, /input\.part/],
     ];
     for (const [name, history, extra, pattern] of cases) {
@@ -97,6 +95,15 @@ describe('malformed histories', () => {
       expect(result.errors?.[0]?.errorType, name).toBe('ValidationError');
       expect(result.errors?.[0]?.message, name).toMatch(pattern);
     }
+
+    // Size limits of one call: LimitExceeded naming the limit, with no wait (send in parts instead).
+    const tooMany = await gql(stack, PROCESS_HISTORY, { input: { history: JSON.stringify({ data: Array.from({ length: 2001 }, () => good.data[0]) }) } }, user.headers);
+    expect(tooMany.errors?.[0]).toMatchObject({ errorType: 'LimitExceeded', errorInfo: { limit: 'historyItemsPerPart', max: 2000, actual: 2001, retryAfterSeconds: 0, action: 'SEND_IN_PARTS' } });
+    const tooManyParts = await gql(stack, PROCESS_HISTORY, { input: { history: JSON.stringify(good), totalParts: 11 } }, user.headers);
+    expect(tooManyParts.errors?.[0]).toMatchObject({ errorType: 'LimitExceeded', errorInfo: { limit: 'partsPerHistory', max: 10, field: 'input.totalParts' } });
+    // Another user is served meanwhile.
+    const bystander = await createTestUser(stack);
+    expect((await gql(stack, PROCESS_HISTORY, { input: { history: JSON.stringify(good), dryRun: true } }, bystander.headers)).errors).toBeUndefined();
 
     // A 50 MB body: refused by the HTTP layer (413) before any resolver runs.
     const huge = JSON.stringify({ query: PROCESS_HISTORY, variables: { input: { history: JSON.stringify({ data: [], pad: 'x'.repeat(50 * 1024 * 1024) }) } } });
@@ -106,7 +113,7 @@ describe('malformed histories', () => {
     // A part over 4 MB (within the HTTP limit): the part limit names itself.
     const big = { data: [{ ...good.data[0], padding: 'y'.repeat(4 * 1024 * 1024) }] };
     const tooBig = await gql(stack, PROCESS_HISTORY, { input: { history: JSON.stringify(big) } }, user.headers);
-    expect(tooBig.errors?.[0]).toMatchObject({ errorType: 'ValidationError', errorInfo: { field: 'input.history', limit: 4 * 1024 * 1024 } });
+    expect(tooBig.errors?.[0]).toMatchObject({ errorType: 'LimitExceeded', errorInfo: { limit: 'historyBytesPerPart', field: 'input.history', max: 4 * 1024 * 1024, retryAfterSeconds: 0 } });
 
     expect(await gql(stack, SERIES, {}, user.headers)).toEqual(seriesBefore);
     expect(await gql(stack, JOBS, {}, user.headers)).toEqual(jobsBefore);
