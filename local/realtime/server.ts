@@ -48,7 +48,7 @@ import { authenticate, type AuthConfig, type AuthenticatedCaller } from '../apps
 import type { AppSyncError, GraphQLApi, MutationEvent } from '../appsync/graphql-api';
 import type { LocalHttpServer } from '../http-server';
 import { filterMatches, parseSubscriptionFilter, SubscriptionFilterError, type SubscriptionFilter } from './filters';
-import { verifySigV4 } from './sigv4';
+import { verifySigV4 } from '../appsync/sigv4';
 
 export const REALTIME_PATH = '/graphql/realtime';
 export const SUBPROTOCOL = 'graphql-ws';

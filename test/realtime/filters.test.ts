@@ -1,7 +1,7 @@
 /** Enhanced subscription filter evaluation, operator by operator, and SigV4 verification for real-time auth. */
 import { describe, expect, it } from 'vitest';
 import { filterMatches, parseSubscriptionFilter, ruleHolds, SubscriptionFilterError } from '../../local/realtime/filters';
-import { verifySigV4 } from '../../local/realtime/sigv4';
+import { verifySigV4 } from '../../local/appsync/sigv4';
 import { toSubscriptionFilter } from '../../local/appsync/transform-helpers';
 import { signGraphQLRequest } from '../../functions/shared/iam-signer';
 import { iamHeader } from './support';

@@ -117,3 +117,38 @@ describe('GraphQL over HTTP on the local runtime', () => {
     expect(bad.errors?.[0]).toMatchObject({ errorType: 'ValidationError', errorInfo: { field: 'limit' } });
   });
 });
+
+describe('IAM (SigV4) callers over HTTP', () => {
+  const PUBLISH = `mutation($e: SyncProgressInput!) { publishSyncProgress(event: $e) { jobId seq } }`;
+  const event = { jobId: 'job-iam', userId: 'u-iam', seq: 1, status: 'RUNNING', phase: 'MATCHING', processed: 0, total: 1 };
+
+  async function signedPost(headersToSign: Record<string, string>, secret = stack.iam.credentials.secretAccessKey) {
+    const { SignatureV4 } = await import('@smithy/signature-v4');
+    const { Hash } = await import('@smithy/hash-node');
+    const { HttpRequest } = await import('@smithy/protocol-http');
+    const url = new URL(stack.graphqlUrl);
+    const body = JSON.stringify({ query: PUBLISH, variables: { e: event } });
+    const signer = new SignatureV4({ service: 'appsync', region: stack.iam.region, credentials: { ...stack.iam.credentials, secretAccessKey: secret }, sha256: Hash.bind(null, 'sha256') });
+    const signed = await signer.sign(
+      new HttpRequest({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, ...headersToSign }, body }),
+    );
+    const { host: _host, ...headers } = signed.headers as Record<string, string>;
+    void _host;
+    const response = await fetch(stack.graphqlUrl, { method: 'POST', headers, body });
+    return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+  }
+
+  it('accepts a request signed with whatever headers the client chose, as stock AWS clients sign', async () => {
+    const result = await signedPost({ accept: 'application/json, text/javascript', 'content-encoding': 'amz-1.0', 'content-type': 'application/json; charset=UTF-8' });
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ data: { publishSyncProgress: { jobId: 'job-iam', seq: 1 } } });
+  });
+
+  it('refuses a request signed with the wrong secret (401), and IAM-only fields to other callers', async () => {
+    const forged = await signedPost({ 'content-type': 'application/json' }, 'not-the-secret');
+    expect(forged.status).toBe(401);
+    const user = await createTestUser(stack);
+    const asUser = await gql(stack, PUBLISH, { e: event }, user.headers);
+    expect(asUser.errors?.[0]).toMatchObject({ errorType: 'Unauthorized' });
+  });
+});

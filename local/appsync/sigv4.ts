@@ -1,5 +1,5 @@
 /**
- * SigV4 verification for the real-time endpoint. AppSync's clients sign the connection (a POST of `{}`
+ * SigV4 verification for IAM callers, over HTTP and on the real-time endpoint. AppSync's clients sign the connection (a POST of `{}`
  * to `<graphql endpoint>/connect`) and each `start` (a POST of the `data` string to the GraphQL
  * endpoint) with whatever headers they choose to sign (Amplify signs accept, content-encoding and
  * content-type too), so the check rebuilds the canonical request from the headers named in
