@@ -3,36 +3,14 @@
  * `/v2/anime` endpoints answer — MAL-shaped nodes, related_anime derived from TVDB siblings, and a
  * title-based ranked search.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CatalogLoadError, loadCatalog as readCatalogFile, type CatalogEntry } from '../../functions/matching/catalog-source';
 
-/** One line of `mal-catalog.jsonl(.gz)` (see /work/shared/data/README.md); only the fields we use. */
-export interface CatalogRecord {
-  mal_id: number;
-  title: string;
-  title_english?: string | null;
-  title_japanese?: string | null;
-  synonyms?: string[] | null;
-  type?: string | null;
-  episodes?: number | null;
-  year?: number | null;
-  season?: string | null;
-  start_date?: string | null;
-  end_date?: string | null;
-  status?: string | null;
-  tvdb?: { id: number; season: number; epoffset: number } | null;
-  relations?: { tvdb_siblings?: Array<[number, number, number]> | null } | null;
-}
-
-export class CatalogLoadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CatalogLoadError';
-  }
-}
+/** One line of `mal-catalog.jsonl(.gz)` (see /work/shared/data/README.md): the matcher's catalog format. */
+export type CatalogRecord = CatalogEntry;
+export { CatalogLoadError };
 
 export const DEFAULT_CATALOG_PATH = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'catalog.jsonl');
 
@@ -259,30 +237,7 @@ export function parseFields(fields: string | null | undefined): Map<string, Set<
   return names;
 }
 
-function isCatalogRecord(value: unknown): value is CatalogRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return Number.isInteger(record.mal_id) && typeof record.title === 'string';
-}
-
-/** Loads a `.jsonl` or `.jsonl.gz` catalog, streaming (the shared one is ~28k lines). */
 export async function loadCatalog(path: string = DEFAULT_CATALOG_PATH): Promise<Catalog> {
   if (!existsSync(path)) throw new CatalogLoadError(`catalog file not found: ${path}`);
-  const input = path.endsWith('.gz') ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  const records: CatalogRecord[] = [];
-  let lineNumber = 0;
-  try {
-    for await (const line of lines) {
-      lineNumber += 1;
-      if (!line.trim()) continue;
-      const parsed: unknown = JSON.parse(line);
-      if (!isCatalogRecord(parsed)) throw new CatalogLoadError(`${path}:${lineNumber}: not a catalog entry (mal_id, title)`);
-      records.push(parsed);
-    }
-  } catch (error) {
-    if (error instanceof CatalogLoadError) throw error;
-    throw new CatalogLoadError(`cannot read catalog ${path} (line ${lineNumber})`, { cause: error });
-  }
-  return new Catalog(records);
+  return new Catalog(await readCatalogFile(path));
 }
