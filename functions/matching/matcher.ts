@@ -58,6 +58,8 @@ interface RequestForms {
   seasonIsExplicit: boolean;
   /** Media type stated in the title ("… OVA", "… Movie") when the request gives none. */
   impliedMediaType: MalMediaType | undefined;
+  /** Words of each request title form (full and base), for the word-recall signal. */
+  words: string[][];
 }
 
 interface TitleForms {
@@ -73,6 +75,8 @@ interface TitleForms {
   /** Memoised statedSeasonOf / isLaterPart (absent until first asked). */
   statedSeason?: number | undefined;
   laterPart?: boolean;
+  /** Titles cut before a subtitle ("X: Subtitle" → "x"), made on first use (work titles of OVAs, movies). */
+  preparedPrefix?: PreparedTitle[];
 }
 
 interface Candidate {
@@ -150,9 +154,11 @@ function requestForms(request: MatchRequest): RequestForms {
       if (stripped !== primary && stripped.length > 0) base.push(baseTitle(stripped));
     }
   }
+  const words = [...new Set([...full, ...base])].map((form) => form.split(' ').filter((w) => w.length > 0));
   return {
     full,
     base,
+    words,
     preparedFull: full.map(prepareNormalised),
     preparedBase: [...new Set(base)].map(prepareNormalised),
     wantedSeason,
@@ -188,16 +194,54 @@ function concatenatedTitleMatch(forms: RequestForms, titles: TitleForms): string
  * Best title similarity of a candidate: as written, or after removing season markers on both sides
  * (slightly weaker, unless the candidate's own marker names the season the request wants).
  */
-function titleSignal(forms: RequestForms, titles: TitleForms, candidateSeason?: number, laterPart = false): { score: number; on: string } {
+function titleSignal(forms: RequestForms, titles: TitleForms, candidateSeason?: number, laterPart = false, workTitle = false): { score: number; on: string } {
   const full = bestSimilarity(forms.preparedFull, titles.preparedNormalised, titles);
   if (full.score >= 1) return full;
-  const base = bestSimilarity(forms.preparedBase, titles.preparedBase, titles);
+  let base = bestSimilarity(forms.preparedBase, titles.preparedBase, titles);
+  if (workTitle) {
+    // "X OVA" names an OVA of X whose own title is "X: Subtitle": compare the franchise part before the subtitle.
+    const prefix = bestSimilarity(forms.preparedBase, prefixTitles(titles), titles);
+    if (prefix.score * WORK_TITLE_WEIGHT > base.score) base = { score: prefix.score * WORK_TITLE_WEIGHT, on: prefix.on };
+  }
   const agrees = !laterPart && candidateSeason !== undefined && candidateSeason === (forms.wantedSeason ?? 1);
   const baseScore = base.score * (agrees ? 1 : 0.96);
   let best = baseScore > full.score ? { score: baseScore, on: base.on } : full;
   if (best.score < 0.97) {
     const joined = concatenatedTitleMatch(forms, titles);
     if (joined) best = { score: 0.97, on: joined };
+  }
+  return best;
+}
+
+const WORK_TITLE_WEIGHT = 0.9;
+const SUBTITLE_CUT = /^(.{3,}?)\s*(?::|\s-\s|\s–\s)/u;
+
+/** Each title's part before a subtitle (or the whole title when it has none), prepared once per entry. */
+function prefixTitles(titles: TitleForms): PreparedTitle[] {
+  titles.preparedPrefix ??= titles.raw.map((raw, index) => {
+    const m = withoutDisambiguation(raw).match(SUBTITLE_CUT);
+    return m ? prepareNormalised(baseTitle(m[1])) : titles.preparedBase[index];
+  });
+  return titles.preparedPrefix;
+}
+
+/**
+ * Share of the request's words (by length) found among the words of one candidate title, best over
+ * request forms and titles: "cobra the psychogun" finds all its words in "Cobra The Animation: The
+ * Psychogun" but not in "Cobra The Animation".
+ */
+function wordRecall(forms: RequestForms, titles: TitleForms): number {
+  let best = 0;
+  for (const words of forms.words) {
+    let total = 0;
+    for (const w of words) total += w.length;
+    if (total === 0) continue;
+    for (const title of titles.preparedNormalised) {
+      let found = 0;
+      for (const w of words) if (title.tokenSet.has(w)) found += w.length;
+      if (found / total > best) best = found / total;
+      if (best >= 1) return 1;
+    }
   }
   return best;
 }
@@ -434,8 +478,9 @@ export class Matcher {
 
   private features(request: MatchRequest, forms: RequestForms, candidate: Candidate): { x: number[]; signals: MatchSignals } {
     const { details } = candidate;
-    const title = titleSignal(forms, candidate.titles, candidate.statedSeason, isLaterPart(details));
     const wantedType = request.mediaType ?? forms.impliedMediaType;
+    const workTitle = !request.mediaType && wantedType !== undefined && !isMainLineType(wantedType) && mediaTypeFit(wantedType, details.media_type) >= 0.8;
+    const title = titleSignal(forms, candidate.titles, candidate.statedSeason, isLaterPart(details), workTitle);
     // Season positions only describe TV/ONA entries; for a wanted movie/OVA the signal is neutral.
     const season = wantedType && !isMainLineType(wantedType) ? 0.5 : seasonFit(forms, candidate);
     const year = startYear(details);
@@ -459,6 +504,7 @@ export class Matcher {
       request.year ? signals.year : 0,
       request.year ? 0 : signals.year,
       signals.episodes - 0.5,
+      wordRecall(forms, candidate.titles),
     ];
     return { x, signals };
   }

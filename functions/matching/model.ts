@@ -25,6 +25,8 @@ import { AUTO_ACCEPT_THRESHOLD, CHOICE_WEIGHTS, CONFIDENCE_WEIGHTS } from './mod
  * - recency: (start year − 2008) / 12 clipped to −1..1 when no year is given (unknown year → 0):
  *   Crunchyroll carries recent productions and remakes more often than decades-old ones.
  * - episodes: episode-count fit − 0.5 (0 when either count is unknown).
+ * - wordRecall: share (by length) of a request form's words found among one candidate title's words,
+ *   best over forms and titles (a missing distinctive word is evidence against the candidate).
  */
 export const CHOICE_FEATURES = [
   'title',
@@ -37,6 +39,7 @@ export const CHOICE_FEATURES = [
   'yearStated',
   'recency',
   'episodes',
+  'wordRecall',
 ] as const;
 
 /**

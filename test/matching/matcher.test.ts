@@ -176,10 +176,32 @@ describe('Matcher: generic signals', () => {
   });
 });
 
+describe('Matcher: word recall and work titles (synthetic catalog)', () => {
+  const entries = [
+    { mal_id: 9001, title: 'Hoshikaze The Animation', type: 'tv', episodes: 13, year: 2010, season: 'winter', start_date: '2010-01-02' },
+    { mal_id: 9002, title: 'Hoshikaze The Animation: The Starblade', type: 'ova', episodes: 4, year: 2008, season: 'summer', start_date: '2008-08-29' },
+    { mal_id: 9011, title: 'Kumori Sketch', type: 'tv', episodes: 12, year: 2014, season: 'summer', start_date: '2014-07-07' },
+    { mal_id: 9012, title: 'Kumori Sketch: Data_xx_Transitory Extra Chapter', type: 'special', episodes: 1, year: 2014, season: 'fall', start_date: '2014-12-24' },
+  ];
+  const source = () => new CatalogCandidateSource(entries);
+
+  it('prefers the entry whose title has every word of the request over a closer but shorter title', async () => {
+    const result = await new Matcher(source()).match({ seriesTitle: 'Hoshikaze the Starblade' });
+    expect(result.malId).toBe(9002);
+  });
+
+  it('matches "X OVA" to an OVA/special titled "X: Subtitle" rather than the TV series X', async () => {
+    const result = await new Matcher(source()).match({ seriesTitle: 'Kumori Sketch OVA' });
+    expect(result.malId).toBe(9012);
+    expect((await new Matcher(source()).match({ seriesTitle: 'Kumori Sketch' })).malId).toBe(9011);
+  });
+});
+
 describe('model', () => {
   const candidate = (malId: number, title: number, franchise: number[] = [malId]) => ({
     malId,
-    x: [title, title >= 0.97 ? 1 : 0, 0, 1, 0, 0, 1, 0, 0.5, 0],
+    // CHOICE_FEATURES order; wordRecall follows the title similarity here.
+    x: [title, title >= 0.97 ? 1 : 0, 0, 1, 0, 0, 1, 0, 0.5, 0, title],
     franchise: new Set(franchise),
     title,
     laterSpread: 0,
