@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalStack } from '../../local/stack';
-import { gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
@@ -21,7 +21,7 @@ const FIXTURE_ENTRIES = readFileSync(resolve(import.meta.dirname, '../../local/m
 
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startTestStack({ env: { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50' } });
+  stack = await startTestStack({ env: FAST_MAL_CLIENT });
 });
 afterAll(async () => {
   await stack?.stop();

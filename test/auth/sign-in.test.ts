@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalStack } from '../../local/stack';
-import { gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 import { malSessionForUser } from '../../functions/auth/mal-tokens';
@@ -13,7 +13,7 @@ import { COMPLETE_LOGIN, START_LOGIN, approveAs, signIn as signInVia, startLogin
 
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startTestStack({ env: { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50' } });
+  stack = await startTestStack({ env: FAST_MAL_CLIENT });
 });
 afterAll(async () => {
   await stack?.stop();

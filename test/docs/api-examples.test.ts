@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
-import { startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, startTestStack } from '../support/stack';
 import { approveAs, signIn } from '../support/sign-in';
 import { RealtimeClient, tokenHeader } from '../realtime/support';
 import { signGraphQLRequest } from '../../functions/shared/iam-signer';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   stack = await startTestStack({
     malSandbox: { rateLimit: false },
     console: false,
-    env: { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50', MAL_MAX_RETRIES: '1' },
+    env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1' },
   });
   // Predefined for the examples: the local stack's sign-in callback page (what signIn uses too).
   captures.redirectUri = stack.redirectUris.at(-1);

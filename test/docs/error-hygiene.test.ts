@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
-import { createTestUser, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, createTestUser, startTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { ERROR_TYPES } from '../../functions/shared/errors';
 import { loadMalTokens } from '../../functions/auth/mal-tokens';
@@ -22,7 +22,7 @@ const secrets: string[] = [];
 const seen: { name: string; status: number; text: string }[] = [];
 
 beforeAll(async () => {
-  stack = await startTestStack({ console: false, malSandbox: { rateLimit: false }, env: { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50', MAL_MAX_RETRIES: '1', SYNC_LEASE_MS: '1500' } });
+  stack = await startTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1', SYNC_LEASE_MS: '1500' } });
   secrets.push(stack.apiKey, stack.iam.credentials.secretAccessKey, stack.malSandbox!.clientSecret);
 });
 afterAll(async () => {

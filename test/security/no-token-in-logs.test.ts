@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
-import { gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { loadMalTokens } from '../../functions/auth/mal-tokens';
 import { PROCESS_HISTORY, day, v2Episode, waitForJob } from '../sync/support';
@@ -35,7 +35,7 @@ function release() {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50', MAL_MAX_RETRIES: '6' } });
+  stack = await startTestStack({ env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '6' } });
 });
 afterAll(async () => {
   release();

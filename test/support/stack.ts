@@ -10,6 +10,9 @@ import { createSession } from '../../functions/auth/sessions';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 
+/** The MAL client paced for the local sandbox: 50 requests/s instead of MAL's ~1/s. */
+export const FAST_MAL_CLIENT = { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50' } as const;
+
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
     port: 0,

@@ -1,13 +1,13 @@
 /** Dry run, cancel/retry and confirmMatch through GraphQL. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { PROCESS_HISTORY, SYNC_JOB, day, v2Episode, waitForJob } from './support';
 
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { rateLimit: false }, env: { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50' } });
+  stack = await startTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { RealtimeClient } from '../realtime/support';
 import { PROCESS_HISTORY, allHistory, day, listView, v2Episode, v2Movie, waitForJob } from './support';
@@ -14,7 +14,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startTestStack({
     malSandbox: { rateLimit: false },
-    env: { MAL_RATE_LIMIT_PER_SECOND: '50', MAL_RATE_LIMIT_BURST: '50' },
+    env: FAST_MAL_CLIENT,
   });
 });
 
