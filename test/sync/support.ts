@@ -98,15 +98,26 @@ export const SYNC_HISTORY = `query($jobId: ID!, $limit: Int, $next: String) { sy
 
 const FINISHED = ['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'];
 
+/**
+ * Polls a job until it finishes. The caller shares the per-user request limit (120 a minute) with the
+ * rest of the test, so polling backs off to once a second and honours a LimitExceeded answer's retry time.
+ */
 export async function waitForJob(stack: LocalStack, headers: Record<string, string>, jobId: string, timeoutMs = 50_000): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
+  let pauseMs = 100;
   for (;;) {
     const result = await gql(stack, SYNC_JOB, { id: jobId }, headers);
+    const limited = (result.errors as { errorType?: string; errorInfo?: { retryAfterSeconds?: number } }[] | undefined)?.find((e) => e.errorType === 'LimitExceeded');
+    if (limited && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min((limited.errorInfo?.retryAfterSeconds ?? 1) * 1000, Math.max(deadline - Date.now(), 0))));
+      continue;
+    }
     expect(result.errors).toBeUndefined();
     const job = result.data!.syncJob;
     if (job && FINISHED.includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish in ${timeoutMs} ms: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, pauseMs));
+    pauseMs = Math.min(pauseMs * 1.5, 1000);
   }
 }
 
