@@ -116,7 +116,7 @@ async function runHttp(example: DocExample): Promise<string[]> {
     actuals.set(example.name, actual);
     const diffs = [...(actual.status === example.status ? [] : [`HTTP status: expected ${example.status}, got ${actual.status}`]), ...compare(example.expected, actual.body, captures)];
     if (diffs.length === 0 || Date.now() >= deadline) return diffs;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1000)); // well under the per-user limit of 120 requests a minute
   }
 }
 
