@@ -24,3 +24,19 @@ export function documents(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(dynamo(), { marshallOptions: { removeUndefinedValues: true } });
   return documentClient;
 }
+
+/** DynamoDB's hard limit on one item. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+/**
+ * An item's size as DynamoDB counts it (attribute names plus values; numbers up to 21 bytes, 3 bytes
+ * per list or map plus 1 per element), rounded up, so a write can be refused before DynamoDB does.
+ */
+export function itemSizeBytes(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return Math.min(21, Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').length / 2) + 1);
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (Array.isArray(value)) return value.reduce((sum: number, element) => sum + 1 + itemSizeBytes(element), 3);
+  return Object.entries(value as Record<string, unknown>).reduce((sum, [name, v]) => sum + 1 + Buffer.byteLength(name) + itemSizeBytes(v), 3);
+}

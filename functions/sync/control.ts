@@ -52,7 +52,8 @@ export async function retrySync(userId: string, jobId: string, deps: Pick<Contro
   if (job.receivedParts < job.totalParts) {
     throw new ConflictError(`job ${jobId} has ${job.receivedParts} of ${job.totalParts} history parts; send the rest with processHistory`, { status: job.status });
   }
-  const retryable = ['FAILED', 'CANCELLED', 'QUEUED'] as const;
+  // RECEIVING with every part in: the call that received the last part failed before queueing the job.
+  const retryable = ['FAILED', 'CANCELLED', 'QUEUED', 'RECEIVING'] as const;
   if (!(retryable as readonly string[]).includes(job.status)) throw new ConflictError(`job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`, { status: job.status });
   await consume(userId, 'syncStartsPerHour');
   const queued = await transitionJob(userId, jobId, [...retryable], { status: 'QUEUED', finishedAt: null });

@@ -1,10 +1,9 @@
 /**
- * processHistory: validates one part of a CR history, stores it, and once all parts are in stores the
- * user's series and queues the job. Every check runs before the first write, so a rejected call changes
- * nothing of the user's data. Limits: 2,000 items and 4 MB per part, 10 parts.
+ * processHistory: validates one part of a CR history, stores it, and once all parts are in queues the
+ * job; the worker then merges it into the user's series. Every check runs before the first write, so a
+ * rejected call changes nothing of the user's data. Limits: 2,000 items and 4 MB per part, 10 parts.
  */
 import { HistoryFormatError, normaliseHistory, parseHistory } from '../history';
-import type { CrSeason, NormalisedHistory } from '../history';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../shared/errors';
 import { SIZE_LIMITS, consume } from '../limits/user-limits';
 import { allSeasons, combineParts } from './worker';
@@ -12,16 +11,11 @@ import {
   getJob,
   recentJobs,
   loadParts,
-  loadSeries,
   loadSettings,
   markQueued,
   newJobId,
   newJobItem,
-  putSeries,
-  seriesSk,
   storePart,
-  type StoredSeason,
-  type StoredSeries,
 } from './store';
 import type { JobItem } from './types';
 
@@ -179,76 +173,13 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
   if (stored.format === 'empty' && format !== 'empty') stored.format = format;
   if (stored.receivedParts < stored.totalParts) return jobView(stored);
 
-  // All parts in: the user's series, then the queue.
+  // All parts in: count the seasons, then queue. The worker stores the user's series (so a retry redoes it).
   const settings = await loadSettings(userId);
   const parts = await loadParts(userId, stored.jobId);
   const history = normaliseHistory(combineParts(stored.format, parts), { watchedThreshold: settings.watchedThreshold });
-  await storeSeries(userId, history);
   const seasons = allSeasons(history).length;
   if (!(await markQueued(userId, stored.jobId, { seasons }))) return jobView((await getJob(userId, stored.jobId)) ?? stored);
   await deps.enqueue({ userId, jobId: stored.jobId });
   // The job as queued (a worker may already be on it; syncJob shows the live state).
   return jobView({ ...stored, status: 'QUEUED', phase: 'QUEUED', counts: { ...stored.counts, seasons } });
-}
-
-function storedSeason(season: CrSeason): StoredSeason {
-  return {
-    seasonKey: season.seasonKey,
-    crSeasonId: season.seasonId,
-    title: season.seasonTitle,
-    seasonNumber: season.seasonNumber,
-    audioLocales: season.audioLocales,
-    isMovie: season.isMovie,
-    numberingOffset: season.episodeNumberOffset,
-    episodes: season.episodes.map((e) => ({
-      number: e.number,
-      crEpisodeId: e.episodeIds[0] ?? `${season.seasonId}:${e.number}`,
-      durationMs: e.durationMs,
-      progress: e.progress,
-      fullyWatched: e.fullyWatched,
-      firstWatchedAt: e.firstWatchedAt,
-      lastWatchedAt: e.lastWatchedAt,
-    })),
-    match: null,
-  };
-}
-
-/** Merges the history into the user's series items: episodes are unioned, matches kept. */
-export async function storeSeries(userId: string, history: NormalisedHistory): Promise<number> {
-  const existing = new Map((await loadSeries(userId)).map((s) => [s.seriesId, s]));
-  const now = new Date().toISOString();
-  const bySeries = new Map<string, StoredSeries>();
-  for (const season of allSeasons(history)) {
-    let series = bySeries.get(season.seriesId);
-    if (!series) {
-      const old = existing.get(season.seriesId);
-      series = { userId, sk: seriesSk(season.seriesId), seriesId: season.seriesId, title: season.seriesTitle, updatedAt: now, seasons: old ? structuredClone(old.seasons) : [] };
-      bySeries.set(season.seriesId, series);
-    }
-    const fresh = storedSeason(season);
-    const old = series.seasons.find((s) => s.seasonKey === season.seasonKey);
-    if (!old) {
-      series.seasons.push(fresh);
-      continue;
-    }
-    const episodes = new Map(old.episodes.map((e) => [e.number, e]));
-    for (const e of fresh.episodes) {
-      const known = episodes.get(e.number);
-      episodes.set(
-        e.number,
-        known
-          ? {
-              ...e,
-              progress: Math.max(known.progress, e.progress),
-              fullyWatched: known.fullyWatched || e.fullyWatched,
-              firstWatchedAt: known.firstWatchedAt < e.firstWatchedAt ? known.firstWatchedAt : e.firstWatchedAt,
-              lastWatchedAt: known.lastWatchedAt > e.lastWatchedAt ? known.lastWatchedAt : e.lastWatchedAt,
-            }
-          : e,
-      );
-    }
-    Object.assign(old, { ...fresh, match: old.match ?? null, episodes: [...episodes.values()].sort((a, b) => a.number - b.number) });
-  }
-  await putSeries([...bySeries.values()]);
-  return bySeries.size;
 }

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { normaliseHistory } from '../history';
+import { storeSeries } from './series-store';
 import type { CrSeason } from '../history';
 import { Matcher } from '../matching/matcher';
 import type { MatchResult } from '../matching/types';
@@ -189,6 +190,17 @@ export class SyncRun {
     const parts = await loadParts(this.userId, this.jobId);
     const history = normaliseHistory(combineParts(this.job.format, parts), { watchedThreshold: this.settings.watchedThreshold });
     const seasons = allSeasons(history);
+    const { tooLarge } = await storeSeries(this.userId, seasons);
+    if (tooLarge.length > 0) {
+      this.errors = appendErrors(
+        this.errors,
+        tooLarge.map((s) => ({
+          errorType: 'LimitExceeded',
+          message: `"${s.title}" has ${s.episodes} episodes watched, more than one series item can hold: the sync goes ahead, but the series is not listed by \`series\``,
+        })),
+      );
+      await updateJob(this.userId, this.jobId, this.owner, { errors: this.errors });
+    }
     await this.step('normalised');
 
     // MATCHING
