@@ -11,7 +11,6 @@ import { loadSeries, putSeries, seriesSk, type StoredSeason, type StoredSeries }
 const SERIES_ITEM_BUDGET = MAX_ITEM_BYTES - 16 * 1024;
 
 export interface StoreSeriesResult {
-  stored: number;
   /** Series whose episode list is too long for one item: synced to MAL, but not kept for Query.series. */
   tooLarge: Array<{ seriesId: string; title: string; episodes: number }>;
 }
@@ -81,5 +80,5 @@ export async function storeSeries(userId: string, seasons: CrSeason[]): Promise<
     else tooLarge.push({ seriesId: series.seriesId, title: series.title, episodes: series.seasons.reduce((n, s) => n + s.episodes.length, 0) });
   }
   await putSeries(fitting);
-  return { stored: fitting.length, tooLarge };
+  return { tooLarge };
 }
