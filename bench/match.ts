@@ -7,6 +7,11 @@
  * it is set), autoPrecision (share of auto-accepted results that are top-1 correct), coverage (share of
  * cases auto-accepted) and casesPerSecond (matching only, catalog loading excluded). The last stdout
  * line is one JSON object with those figures.
+ *
+ * stderr also sorts the misses by kind, so a figure below target can be read: cases whose title gives
+ * no usable MAL query (no matcher can answer those), misses on another entry of the labelled franchise
+ * (the chosen entry is linked to a labelled one through sequel/prequel/side-story relations, e.g. the
+ * first season where the label lists only a later one) and misses on an unrelated work.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -15,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { CatalogCandidateSource, loadCatalog } from '../functions/matching/catalog-source';
 import { matchCaseToRequest, parseMatchCase } from '../functions/matching/match-cases';
 import { Matcher } from '../functions/matching/matcher';
+import { buildQueries } from '../functions/matching/queries';
 import type { MatchResult } from '../functions/matching/types';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,6 +115,45 @@ for (const wantedCoverage of [0.6, 0.7, 0.8, 0.85, 0.88, 0.9]) {
   tradeOff.push(`coverage ${wantedCoverage.toFixed(2)} → precision ${(right / take).toFixed(4)} (threshold ${ranked[take - 1].r.confidence.toFixed(3)})`);
 }
 process.stderr.write(`precision at coverage: ${tradeOff.join('; ')}\n`);
+
+// Misses by kind (see the header). Relations are followed through the catalog, a bounded walk.
+function franchiseOf(id: number): Set<number> {
+  const seen = new Set<number>([id]);
+  const queue = [id];
+  while (queue.length > 0 && seen.size < 200) {
+    const [details] = source.detailsSync([queue.shift()!]);
+    for (const related of details?.related_anime ?? []) {
+      if (!seen.has(related.node.id)) {
+        seen.add(related.node.id);
+        queue.push(related.node.id);
+      }
+    }
+  }
+  return seen;
+}
+const misses = { noUsableQuery: 0, noCandidate: 0, otherEntryOfFranchise: 0, otherWork: 0 };
+const seasonMisses = { noUsableQuery: 0, otherEntryOfFranchise: 0, otherWork: 0 };
+cases.forEach(({ matchCase, labels }, index) => {
+  const chosen = results[index].malId;
+  const correct = chosen !== null && labels.expectedMalIds.includes(chosen);
+  const seasonWrong = labels.expectedFirstTv != null && chosen !== labels.expectedFirstTv;
+  if (correct && !seasonWrong) return;
+  const noQuery = buildQueries(matchCaseToRequest(matchCase)).length === 0;
+  const related = chosen !== null && !noQuery && labels.expectedMalIds.some((id) => franchiseOf(chosen).has(id));
+  if (!correct) {
+    if (noQuery) misses.noUsableQuery++;
+    else if (chosen === null) misses.noCandidate++;
+    else if (related) misses.otherEntryOfFranchise++;
+    else misses.otherWork++;
+  }
+  if (seasonWrong) {
+    if (noQuery) seasonMisses.noUsableQuery++;
+    else if (related) seasonMisses.otherEntryOfFranchise++;
+    else seasonMisses.otherWork++;
+  }
+});
+process.stderr.write(`top-1 misses by kind: ${JSON.stringify(misses)}; without a usable query top-1 cannot exceed ${((cases.length - misses.noUsableQuery) / cases.length).toFixed(4)}\n`);
+process.stderr.write(`season-1 misses by kind: ${JSON.stringify(seasonMisses)}\n`);
 
 const round = (x: number) => Math.round(x * 10000) / 10000;
 const summary = {
