@@ -139,7 +139,8 @@ cases.forEach(({ matchCase, labels }, index) => {
   const seasonWrong = labels.expectedFirstTv != null && chosen !== labels.expectedFirstTv;
   if (correct && !seasonWrong) return;
   const noQuery = buildQueries(matchCaseToRequest(matchCase)).length === 0;
-  const related = chosen !== null && !noQuery && labels.expectedMalIds.some((id) => franchiseOf(chosen).has(id));
+  const franchise = chosen === null || noQuery ? undefined : franchiseOf(chosen);
+  const related = franchise !== undefined && labels.expectedMalIds.some((id) => franchise.has(id));
   if (!correct) {
     if (noQuery) misses.noUsableQuery++;
     else if (chosen === null) misses.noCandidate++;
