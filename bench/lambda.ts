@@ -1,5 +1,5 @@
 /**
- * Lambda bundle benchmark: bundles every function in infra/functions.ts exactly as CDK deploys it
+ * Lambda bundle benchmark: bundles every function in contract/functions.ts exactly as CDK deploys it
  * (infra/constructs/bundling.ts: esbuild, ESM, node22, minified, AWS SDK v3 bundled) and reports
  *   bytes   the minified bundle's size (targets: ≤ 1 MB)
  *   initMs  cold init: wall time to import the bundle in a fresh `node` process, median of --runs (≤ 150 ms)
@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLING } from '../infra/constructs/bundling';
-import { FUNCTIONS } from '../infra/functions';
+import { FUNCTIONS } from '#contract/functions';
 
 const MAX_BYTES = 1024 * 1024;
 const MAX_INIT_MS = 150;

@@ -1,8 +1,8 @@
 /**
  * The deployed system, one stack per stage, derived from the single sources of truth:
- *   infra/tables.ts       → DynamoDB tables
- *   infra/functions.ts    → Lambda functions (grants, env, KMS/secret/queue access from their flags)
- *   infra/datasources.ts  → AppSync data sources
+ *   contract/tables.ts       → DynamoDB tables
+ *   contract/functions.ts    → Lambda functions (grants, env, KMS/secret/queue access from their flags)
+ *   contract/datasources.ts  → AppSync data sources
  *   dist/resolvers/manifest.json + bundles (npm run build) → resolvers and pipeline functions
  *   schema.graphql        → the API's schema
  * Nothing here names an individual resolver, table or function except where the architecture gives
@@ -29,12 +29,12 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import { parse, Kind } from 'graphql';
-import { DATA_SOURCES } from './datasources';
-import { FUNCTIONS, type FunctionDefinition, type FunctionId } from './functions';
-import { FUNCTION_ENV, METRIC, METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, tableEnvName } from './metrics';
-import { PROJECT, TABLES, physicalTableName, type AttributeType, type TableId } from './tables';
+import { DATA_SOURCES } from '#contract/datasources';
+import { FUNCTIONS, type FunctionDefinition, type FunctionId } from '#contract/functions';
+import { FUNCTION_ENV, METRIC, METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, tableEnvName } from '#contract/metrics';
+import { PROJECT, TABLES, physicalTableName, type AttributeType, type TableId } from '#contract/tables';
 import { LAMBDA_BUNDLING } from './constructs/bundling';
-import type { ResolverManifest } from '../scripts/build-resolvers';
+import type { ResolverManifest } from '#contract/manifest';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
 export const DEFAULT_RESOLVER_DIR = join(REPO_ROOT, 'dist', 'resolvers');
@@ -117,7 +117,7 @@ const ATTRIBUTE_TYPE: Record<AttributeType, dynamodb.AttributeType> = {
 
 export interface AnimeLogStackProps extends StackProps {
   stage: Stage;
-  /** Defaults to FUNCTIONS from infra/functions.ts (tests may pass a variant). */
+  /** Defaults to FUNCTIONS from contract/functions.ts (tests may pass a variant). */
   functions?: readonly FunctionDefinition[];
   /** Directory holding manifest.json and the resolver bundles; defaults to dist/resolvers. */
   resolverDir?: string;
@@ -230,7 +230,7 @@ export class AnimeLogStack extends Stack {
       const entry = resolve(REPO_ROOT, def.entry);
       if (!existsSync(entry)) {
         throw new Error(
-          `infra/functions.ts: function '${def.id}' has entry '${def.entry}', which does not exist yet. ` +
+          `contract/functions.ts: function '${def.id}' has entry '${def.entry}', which does not exist yet. ` +
             'Add the handler (or remove the entry) before synthesising.',
         );
       }
@@ -281,7 +281,7 @@ export class AnimeLogStack extends Stack {
 
       for (const [tableId, access] of Object.entries(def.tables) as [TableId, 'read' | 'write'][]) {
         const table = this.tables.get(tableId);
-        if (!table) throw new Error(`infra/functions.ts: function '${def.id}' lists unknown table '${tableId}'`);
+        if (!table) throw new Error(`contract/functions.ts: function '${def.id}' lists unknown table '${tableId}'`);
         if (access === 'read') table.grantReadData(fn);
         else table.grantReadWriteData(fn);
         fn.addEnvironment(tableEnvName(tableId), table.tableName);
@@ -289,7 +289,7 @@ export class AnimeLogStack extends Stack {
           acknowledge(
             role,
             `AwsSolutions-IAM5[Resource::${this.arnToken(table)}/index/*]`,
-            `The ${def.id} function lists table ${tableId} in infra/functions.ts; the grant covers that table's GSIs (<table>/index/*), which belong to it.`,
+            `The ${def.id} function lists table ${tableId} in contract/functions.ts; the grant covers that table's GSIs (<table>/index/*), which belong to it.`,
           );
         }
       }
@@ -335,7 +335,7 @@ export class AnimeLogStack extends Stack {
 
     // --- AppSync --------------------------------------------------------------------------------
     const authorizer = this.functions.get('authorizer');
-    if (!authorizer) throw new Error("infra/functions.ts has no 'authorizer' function: the API's default auth mode needs it");
+    if (!authorizer) throw new Error("contract/functions.ts has no 'authorizer' function: the API's default auth mode needs it");
     const schemaPath = join(REPO_ROOT, 'schema.graphql');
     const apiKeyExpiry = new Date();
     apiKeyExpiry.setUTCHours(0, 0, 0, 0);
@@ -403,10 +403,10 @@ export class AnimeLogStack extends Stack {
     for (const ds of DATA_SOURCES) {
       if (ds.kind === 'dynamodb') {
         const table = this.tables.get(ds.table);
-        if (!table) throw new Error(`infra/datasources.ts: data source ${ds.name} names unknown table '${ds.table}'`);
+        if (!table) throw new Error(`contract/datasources.ts: data source ${ds.name} names unknown table '${ds.table}'`);
         // Tokens never leave the backend through the API (architecture): no resolver reads those tables.
         if (TABLES.find((t) => t.id === ds.table)?.sensitive) {
-          throw new Error(`infra/datasources.ts: data source ${ds.name} exposes the sensitive table '${ds.table}' to resolvers`);
+          throw new Error(`contract/datasources.ts: data source ${ds.name} exposes the sensitive table '${ds.table}' to resolvers`);
         }
         const source = api.addDynamoDbDataSource(ds.name, table, { name: ds.name });
         if (hasIndexes(ds.table)) {
@@ -440,7 +440,7 @@ export class AnimeLogStack extends Stack {
       const fnId = missingFunction.get(dsName);
       throw new Error(
         fnId
-          ? `${user} uses data source ${dsName}, whose Lambda function '${fnId}' is not in infra/functions.ts yet`
+          ? `${user} uses data source ${dsName}, whose Lambda function '${fnId}' is not in contract/functions.ts yet`
           : `${user} uses unknown data source ${dsName}`,
       );
     };

@@ -1,6 +1,6 @@
 /**
  * The whole local stack on one machine: DynamoDB Local (or a given endpoint) with the tables of
- * infra/tables.ts, the real resolver bundles behind AppSync's GraphQL API on http://127.0.0.1:PORT/graphql,
+ * contract/tables.ts, the real resolver bundles behind AppSync's GraphQL API on http://127.0.0.1:PORT/graphql,
  * the Lambda handlers in-process, and the MAL sandbox unless real MAL credentials are configured.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,8 +15,8 @@ import { createDataSourceInvoker, loadHandler, type LambdaHandler } from './apps
 import { LocalHttpServer } from './http-server';
 import type { LambdaAuthorizerEvent, LambdaAuthorizerResult } from './appsync/auth';
 import type { IamCredentials } from '../functions/shared/iam-signer';
-import type { LambdaFunctionId } from '../infra/datasources';
-import { FUNCTIONS } from '../infra/functions';
+import type { LambdaFunctionId } from '#contract/datasources';
+import { FUNCTIONS } from '#contract/functions';
 import { LocalSyncQueue, registerLocalSyncQueue, type SyncWorkerHandler } from '../functions/shared/sync-queue'; // sync queue (issue 6)
 import { startMalSandbox, type MalSandbox, type MalSandboxOptions } from './mal-sandbox';
 import { resetMalClient } from '../functions/shared/mal';

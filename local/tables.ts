@@ -1,4 +1,4 @@
-/** Creates the tables of infra/tables.ts in DynamoDB Local (or any endpoint), idempotently. */
+/** Creates the tables of contract/tables.ts in DynamoDB Local (or any endpoint), idempotently. */
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -7,7 +7,7 @@ import {
   type DynamoDBClient,
   type AttributeDefinition,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, physicalTableName, type TableDefinition } from '../infra/tables';
+import { TABLES, physicalTableName, type TableDefinition } from '#contract/tables';
 
 function attributeDefinitions(table: TableDefinition): AttributeDefinition[] {
   const keys = [table.partitionKey, table.sortKey, ...(table.globalSecondaryIndexes ?? []).flatMap((g) => [g.partitionKey, g.sortKey])];

@@ -6,7 +6,7 @@ import { util, type Context } from '@aws-appsync/utils';
 import { update, operations } from '@aws-appsync/utils/dynamodb';
 import type { MutationUpdateSettingsArgs } from '../generated/graphql';
 import { callerUserId } from './lib/identity';
-import { SETTINGS_FIELDS, SETTINGS_RANGES, SETTINGS_SK, withDefaults } from './lib/settings';
+import { SETTINGS_FIELDS, SETTINGS_RANGES, SETTINGS_SK, withDefaults } from '#contract/settings';
 import { response as sharedResponse } from './lib/response';
 
 export function request(ctx: Context<MutationUpdateSettingsArgs>) {

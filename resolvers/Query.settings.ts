@@ -5,7 +5,7 @@
 import type { Context } from '@aws-appsync/utils';
 import { get } from '@aws-appsync/utils/dynamodb';
 import { callerUserId } from './lib/identity';
-import { SETTINGS_SK, withDefaults } from './lib/settings';
+import { SETTINGS_SK, withDefaults } from '#contract/settings';
 import { response as sharedResponse } from './lib/response';
 
 export function request(ctx: Context) {

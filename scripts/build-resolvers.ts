@@ -15,30 +15,10 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkAppSyncBundle } from '../local/appsync/bundle-check';
-import { dataSourceDefinition } from '../infra/datasources';
+import { findDataSource } from '#contract/datasources';
+import type { FunctionManifestEntry, ResolverManifest, ResolverManifestEntry } from '#contract/manifest';
 
-export interface ResolverManifestEntry {
-  typeName: string;
-  fieldName: string;
-  kind: 'unit' | 'pipeline';
-  /** Unit resolvers only. */
-  dataSource?: string;
-  /** Pipeline resolvers only: function names in order. */
-  functions?: string[];
-  /** Bundle file, relative to the manifest. */
-  code: string;
-}
-
-export interface FunctionManifestEntry {
-  name: string;
-  dataSource: string;
-  code: string;
-}
-
-export interface ResolverManifest {
-  resolvers: ResolverManifestEntry[];
-  functions: FunctionManifestEntry[];
-}
+export type { ResolverManifest, ResolverManifestEntry, FunctionManifestEntry };
 
 export class ResolverBuildError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -54,6 +34,10 @@ function tag(source: string, name: string, file: string): string {
   const match = new RegExp(`@${name}\\s+([^\\n*]+)`).exec(source);
   if (!match) throw new ResolverBuildError(`${file} has no @${name} tag in its header comment`);
   return match[1].trim();
+}
+
+function requireDataSource(name: string, file: string): void {
+  if (!findDataSource(name)) throw new ResolverBuildError(`${file} names data source ${name}, which contract/datasources.ts does not define`);
 }
 
 async function bundle(entry: string, outfile: string): Promise<void> {
@@ -88,7 +72,7 @@ export async function buildResolvers(sourceDir: string, outDir: string): Promise
       const path = join(functionsDir, file);
       const name = file.replace(/\.ts$/, '');
       const dataSource = tag(readFileSync(path, 'utf8'), 'dataSource', path);
-      dataSourceDefinition(dataSource);
+      requireDataSource(dataSource, path);
       const code = `functions/${name}.js`;
       await bundle(path, join(outDir, code));
       manifest.functions.push({ name, dataSource, code });
@@ -101,7 +85,7 @@ export async function buildResolvers(sourceDir: string, outDir: string): Promise
     const dirMatch = FIELD_DIR.exec(entry);
     if (fileMatch && statSync(path).isFile()) {
       const dataSource = tag(readFileSync(path, 'utf8'), 'dataSource', path);
-      dataSourceDefinition(dataSource);
+      requireDataSource(dataSource, path);
       const code = `${fileMatch[1]}.${fileMatch[2]}.js`;
       await bundle(path, join(outDir, code));
       manifest.resolvers.push({ typeName: fileMatch[1], fieldName: fileMatch[2], kind: 'unit', dataSource, code });

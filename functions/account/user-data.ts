@@ -9,7 +9,7 @@ import { tableName } from '../shared/config';
 import { ValidationError } from '../shared/errors';
 import { revokeAllSessions } from '../auth/sessions';
 import { deleteMalTokens } from '../auth/mal-tokens';
-import type { TableId } from '../../infra/tables';
+import type { TableId } from '#contract/tables';
 
 export const EXPORT_FORMAT = 'animelog-export';
 export const EXPORT_VERSION = 1;

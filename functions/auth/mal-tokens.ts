@@ -9,7 +9,8 @@ import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
 import { malClient } from '../shared/mal';
 import { MalAuthError, MalReloginRequiredError } from '../mal/errors';
-import { METRIC, emitMetric } from '../../infra/metrics';
+import { METRIC } from '#contract/metrics';
+import { emitMetric } from '../shared/metrics';
 import type { MalTokens } from '../mal/types';
 import type { MalUserSession } from '../mal/client';
 

@@ -2,7 +2,7 @@
  * Configuration of the functions, from the environment (set by CDK in AWS and by the local stack).
  * Read lazily so that the local stack can set the environment before the first call.
  */
-import { PROJECT, physicalTableName, type TableId } from '../../infra/tables';
+import { PROJECT, physicalTableName, type TableId } from '#contract/tables';
 
 export class ConfigurationError extends Error {
   constructor(message: string) {

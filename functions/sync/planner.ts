@@ -16,7 +16,7 @@
  * - seasons that need review (or that the user said are not on MAL) are never planned.
  */
 import { createHash } from 'node:crypto';
-import type { SyncSettings } from '../../resolvers/lib/settings';
+import type { SyncSettings } from '#contract/settings';
 import type { MalListStatusName } from '../mal/types';
 import type { ListPatch, ListState, PlannedChange } from './types';
 

@@ -44,7 +44,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
-import { SETTINGS_SK, withDefaults, type SyncSettings } from '../../resolvers/lib/settings';
+import { SETTINGS_SK, withDefaults, type SyncSettings } from '#contract/settings';
 import type { CachedMapping, MappingCache } from '../matching/cache';
 import type { AnimeInfo } from './planner';
 import { ZERO_COUNTS, type JobItem, type PlannedChange, type SyncErrorRecord, type SyncJobStatus, type SyncPhase } from './types';

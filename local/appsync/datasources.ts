@@ -5,18 +5,18 @@
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DATA_SOURCES, dataSourceDefinition, type LambdaFunctionId } from '../../infra/datasources';
-import { FUNCTIONS, type FunctionId } from '../../infra/functions';
-import { physicalTableName, type TableId } from '../../infra/tables';
+import { DATA_SOURCES, findDataSource, type LambdaFunctionId } from '#contract/datasources';
+import { FUNCTIONS, type FunctionId } from '#contract/functions';
+import { physicalTableName, type TableId } from '#contract/tables';
 import { executeDynamoDBRequest } from './dynamodb-datasource';
 import type { AppSyncContext, DataSourceInvoker } from './executor';
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
-/** Imports a function's handler from its entry in infra/functions.ts. */
+/** Imports a function's handler from its entry in contract/functions.ts. */
 export async function loadHandler(root: string, id: FunctionId): Promise<LambdaHandler> {
   const definition = FUNCTIONS.find((f) => f.id === id);
-  if (!definition) throw new Error(`function ${id} is not defined in infra/functions.ts`);
+  if (!definition) throw new Error(`function ${id} is not defined in contract/functions.ts`);
   const module = (await import(pathToFileURL(join(root, definition.entry)).href)) as { handler?: LambdaHandler };
   if (typeof module.handler !== 'function') throw new Error(`${definition.entry} exports no handler`);
   return module.handler;
@@ -42,7 +42,8 @@ export function createDataSourceInvoker(options: {
     return table && table.kind === 'dynamodb' ? physicalTableName(table.table, options.stage) : physicalTableName(logical as TableId, options.stage);
   };
   return async (name: string, request: unknown, ctx: AppSyncContext) => {
-    const definition = dataSourceDefinition(name);
+    const definition = findDataSource(name);
+    if (!definition) return { error: { type: 'InvalidRequest', message: `unknown data source ${name}` } };
     if (definition.kind === 'dynamodb') {
       return executeDynamoDBRequest(options.dynamodb, physicalTableName(definition.table, options.stage), request, logicalToPhysical);
     }

@@ -14,7 +14,7 @@ import { checkAppSyncBundle } from './bundle-check';
 import { createResolverGlobals, type AppSyncAuthTypeName, type ResolverState } from './util';
 import { createDynamoDBModule } from './dynamodb-module';
 import { EarlyReturnSignal, UtilErrorSignal, type AppSyncGraphQLError } from './signals';
-import type { ResolverManifest, ResolverManifestEntry } from '../../scripts/build-resolvers';
+import type { ResolverManifest, ResolverManifestEntry } from '#contract/manifest';
 
 /** What a data source does with a request object; `error` becomes `ctx.error`. */
 export type DataSourceInvoker = (

@@ -9,9 +9,9 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_SOURCES } from '../../infra/datasources';
-import { FUNCTIONS } from '../../infra/functions';
-import { METRIC, METRICS_NAMESPACE, tableEnvName } from '../../infra/metrics';
+import { DATA_SOURCES } from '#contract/datasources';
+import { FUNCTIONS } from '#contract/functions';
+import { METRIC, METRICS_NAMESPACE, tableEnvName } from '#contract/metrics';
 import {
   DEFAULT_RESOLVER_DIR,
   readResolverManifest,
@@ -21,7 +21,7 @@ import {
   WAF_RATE_LIMIT,
   type ResolverManifest,
 } from '../../infra/stack';
-import { TABLES, physicalTableName } from '../../infra/tables';
+import { TABLES, physicalTableName } from '#contract/tables';
 import { asArray, logicalId, referencedIds, roleOfFunction, statementsByRole, synth, type Synthesised } from './support';
 
 let s: Synthesised;

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, type FunctionDefinition } from '../../infra/functions';
+import { FUNCTIONS, type FunctionDefinition } from '#contract/functions';
 import { APPSYNC_CODE_MAX_CHARS, createApp, parseStage } from '../../infra/stack';
-import { TABLES } from '../../infra/tables';
+import { TABLES } from '#contract/tables';
 import { logicalId, synth, type Synthesised } from './support';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -82,7 +82,7 @@ describe('clear failures', () => {
       resolvers: [{ typeName: 'Query', fieldName: 'malAnime', kind: 'unit', dataSource: 'MalFunction', code: 'a.js' }],
       functions: [],
     }, { 'a.js': CODE });
-    expect(() => create([authorizer], d)).toThrow(/resolver Query.malAnime uses data source MalFunction, whose Lambda function 'mal' is not in infra\/functions.ts yet/);
+    expect(() => create([authorizer], d)).toThrow(/resolver Query.malAnime uses data source MalFunction, whose Lambda function 'mal' is not in contract\/functions.ts yet/);
   });
 
   it('a resolver for a field the schema does not have', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS } from '../../resolvers/lib/settings';
+import { DEFAULT_SETTINGS } from '#contract/settings';
 import { diffPatch, emptyState, groupByEntry, patchIsApplied, planChanges, type AnimeInfo, type CurrentEntry, type PlannerMatch, type PlannerSeason } from '../../functions/sync/planner';
 import type { ListState } from '../../functions/sync/types';
 

@@ -1,7 +1,8 @@
 /**
  * The contract between the deployed infrastructure and the function code: custom metric names (the
- * alarms in infra/stack.ts watch exactly these) and the environment variables CDK sets on each Lambda.
- * Plain data and one tiny writer, no CDK import, so functions can bundle this file cheaply.
+ * alarms in infra/ watch exactly these) and the environment variables CDK sets on each Lambda.
+ * Plain data: functions read it through functions/shared/config.ts and write metrics through
+ * functions/shared/metrics.ts.
  */
 
 /** CloudWatch namespace of AnimeLog's own metrics. */
@@ -21,8 +22,8 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 export const METRIC_DIMENSION_STAGE = 'Stage';
 
 /**
- * Environment variables set by CDK on the functions (infra/stack.ts) and read by the function code.
- * Only the variables a function's definition in infra/functions.ts asks for are set on it.
+ * Environment variables set by CDK on the functions (infra/) and read by the function code.
+ * Only the variables a function's definition in contract/functions.ts asks for are set on it.
  */
 export const FUNCTION_ENV = {
   /** Always: the stage name (dev, staging, prod). */
@@ -43,28 +44,6 @@ export const FUNCTION_ENV = {
 
 /** `TABLE_USER_TOKENS` for `user-tokens`: the same rule as functions/shared/config.ts tableName(). */
 export function tableEnvName(tableId: string): string {
-  return `${FUNCTION_ENV.TABLE_PREFIX}${tableId.toUpperCase().replace(/-/g, '_')}`;
+  return `${FUNCTION_ENV.TABLE_PREFIX}${tableId.toUpperCase().split('-').join('_')}`;
 }
 
-/** The CloudWatch Embedded Metric Format record for one count of `name` in `stage`. */
-export function metricRecord(name: MetricName, stage: string, value = 1, timestamp = Date.now()): string {
-  return JSON.stringify({
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        { Namespace: METRICS_NAMESPACE, Dimensions: [[METRIC_DIMENSION_STAGE]], Metrics: [{ Name: name, Unit: 'Count' }] },
-      ],
-    },
-    [METRIC_DIMENSION_STAGE]: stage,
-    [name]: value,
-  });
-}
-
-/**
- * Emits a custom metric from a Lambda by logging an EMF record. Written straight to stdout, not through
- * console.log: Lambda's console prefixes lines (timestamp, request id), which would hide the JSON from
- * the EMF extraction. No IAM permission is needed (it is a log line).
- */
-export function emitMetric(name: MetricName, value = 1, stage = process.env[FUNCTION_ENV.STAGE] ?? 'local'): void {
-  process.stdout.write(`${metricRecord(name, stage, value)}\n`);
-}

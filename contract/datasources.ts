@@ -25,8 +25,8 @@ export const DATA_SOURCES: readonly DataSourceDefinition[] = [
   { name: 'None', kind: 'none' },
 ];
 
-export function dataSourceDefinition(name: string): DataSourceDefinition {
-  const found = DATA_SOURCES.find((d) => d.name === name);
-  if (!found) throw new Error(`unknown data source ${name}; known: ${DATA_SOURCES.map((d) => d.name).join(', ')}`);
-  return found;
+/** The data source named `name`, or undefined when there is none (callers say what they were wiring). */
+export function findDataSource(name: string): DataSourceDefinition | undefined {
+  for (const d of DATA_SOURCES) if (d.name === name) return d;
+  return undefined;
 }

@@ -95,8 +95,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   },
 ];
 
-export function functionDefinition(id: FunctionId): FunctionDefinition {
-  const found = FUNCTIONS.find((f) => f.id === id);
-  if (!found) throw new Error(`unknown function ${id}`);
-  return found;
+export function findFunction(id: string): FunctionDefinition | undefined {
+  for (const f of FUNCTIONS) if (f.id === id) return f;
+  return undefined;
 }

@@ -108,8 +108,7 @@ export function physicalTableName(id: TableId, stage: string): string {
   return `${PROJECT}-${stage}-${id}`;
 }
 
-export function tableDefinition(id: TableId): TableDefinition {
-  const table = TABLES.find((t) => t.id === id);
-  if (!table) throw new Error(`unknown table ${id}`);
-  return table;
+export function findTable(id: string): TableDefinition | undefined {
+  for (const t of TABLES) if (t.id === id) return t;
+  return undefined;
 }
