@@ -40,7 +40,7 @@ export const SETTINGS_RANGES: Record<string, [number, number]> = {
   autoAcceptThreshold: [0.5, 1],
 };
 
-export const SETTINGS_SK = 'SETTINGS';
+export { SETTINGS_SK } from './keys';
 
 /** Stored settings over the defaults (the item may be missing or partial). */
 export function withDefaults(stored: Partial<SyncSettings> | null | undefined): SyncSettings {

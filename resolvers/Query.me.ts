@@ -6,9 +6,10 @@ import { util, type Context } from '@aws-appsync/utils';
 import { get } from '@aws-appsync/utils/dynamodb';
 import { callerUserId } from './lib/identity';
 import { response as sharedResponse } from './lib/response';
+import { PROFILE_SK } from '#contract/keys';
 
 export function request(ctx: Context) {
-  return get({ key: { userId: callerUserId(ctx), sk: 'PROFILE' }, consistentRead: true });
+  return get({ key: { userId: callerUserId(ctx), sk: PROFILE_SK }, consistentRead: true });
 }
 
 export function response(ctx: Context) {

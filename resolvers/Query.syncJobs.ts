@@ -7,10 +7,11 @@ import { query } from '@aws-appsync/utils/dynamodb';
 import type { QuerySyncJobsArgs } from '../generated/graphql';
 import { callerUserId } from './lib/identity';
 import { pageLimit } from './lib/paging';
+import { JOB_PREFIX } from '#contract/keys';
 
 export function request(ctx: Context<QuerySyncJobsArgs>) {
   return query({
-    query: { userId: { eq: callerUserId(ctx) }, sk: { beginsWith: 'JOB#' } },
+    query: { userId: { eq: callerUserId(ctx) }, sk: { beginsWith: JOB_PREFIX } },
     scanIndexForward: false,
     limit: pageLimit(ctx.args.limit, 20),
     nextToken: ctx.args.nextToken ?? undefined,

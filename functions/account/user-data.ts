@@ -10,6 +10,7 @@ import { ValidationError } from '../shared/errors';
 import { revokeAllSessions } from '../auth/sessions';
 import { deleteMalTokens } from '../auth/mal-tokens';
 import type { TableId } from '#contract/tables';
+import { JOB_PREFIX, PROFILE_SK, SETTINGS_SK, userMappingSk } from '#contract/keys';
 
 export const EXPORT_FORMAT = 'animelog-export';
 export const EXPORT_VERSION = 1;
@@ -21,8 +22,8 @@ type UserTable = (typeof USER_TABLES)[number];
 /** Items that are bookkeeping, not the user's data: history uploads and locks are not exported. */
 function exportable(table: UserTable, item: Record<string, unknown>): boolean {
   const sk = String(item.sk ?? '');
-  if (table === 'users') return sk === 'PROFILE' || sk === 'SETTINGS';
-  if (table === 'sync-jobs') return sk.startsWith('JOB#') && !sk.includes('#PART#');
+  if (table === 'users') return sk === PROFILE_SK || sk === SETTINGS_SK;
+  if (table === 'sync-jobs') return sk.startsWith(JOB_PREFIX) && !sk.includes('#PART#');
   return true;
 }
 
@@ -53,7 +54,7 @@ async function userMappingConfirmations(userId: string, seriesItems: Record<stri
   }
   const out: Record<string, unknown>[] = [];
   for (const seasonKey of seasonKeys) {
-    const found = await documents().send(new GetCommand({ TableName: tableName('mal-mappings'), Key: { seasonKey, sk: `USER#${userId}` } }));
+    const found = await documents().send(new GetCommand({ TableName: tableName('mal-mappings'), Key: { seasonKey, sk: userMappingSk(userId) } }));
     if (found.Item) out.push(found.Item);
   }
   return out;
@@ -117,13 +118,13 @@ function validateExport(data: unknown): UserExport {
 export async function importUserData(userId: string, data: unknown) {
   const doc = validateExport(data);
   const rekey = (item: Record<string, unknown>) => ({ ...item, userId });
-  const settings = doc.tables.users.filter((i) => i.sk === 'SETTINGS').map(rekey);
+  const settings = doc.tables.users.filter((i) => i.sk === SETTINGS_SK).map(rekey);
   await batchWrite('users', settings.map((Item) => ({ PutRequest: { Item } })));
   await batchWrite('series-data', (doc.tables['series-data'] ?? []).map((i) => ({ PutRequest: { Item: rekey(i) } })));
   await batchWrite('sync-jobs', (doc.tables['sync-jobs'] ?? []).map((i) => ({ PutRequest: { Item: rekey(i) } })));
   const history = (doc.tables['sync-history'] ?? []).map((i) => ({ ...rekey(i), userSeries: typeof i.seriesId === 'string' ? `${userId}#${i.seriesId}` : i.userSeries }));
   await batchWrite('sync-history', history.map((Item) => ({ PutRequest: { Item } })));
-  const mappings: Record<string, unknown>[] = (doc.tables['mal-mappings'] ?? []).map((i) => ({ ...i, sk: `USER#${userId}`, userId }));
+  const mappings: Record<string, unknown>[] = (doc.tables['mal-mappings'] ?? []).map((i) => ({ ...i, sk: userMappingSk(userId), userId }));
   await batchWrite('mal-mappings', mappings.filter((m) => typeof m.seasonKey === 'string').map((Item) => ({ PutRequest: { Item } })));
   return { series: doc.tables['series-data'].length, matches: mappings.length, historyEntries: history.length, settings: settings.length > 0 };
 }

@@ -14,6 +14,7 @@ import { allowedRedirectUris, malClient } from '../shared/mal';
 import { ApiError, UnauthorizedError, ValidationError } from '../shared/errors';
 import { saveMalTokens } from './mal-tokens';
 import { createSession, revokeSession, verifySession } from './sessions';
+import { PROFILE_SK } from '#contract/keys';
 
 export const LOGIN_TTL_SECONDS = 600;
 
@@ -78,11 +79,11 @@ async function findOrCreateUser(malUserId: number, malUserName: string, now: Dat
   const found = await documents().send(
     new QueryCommand({ TableName: tableName('users'), IndexName: 'byMalUser', KeyConditionExpression: 'malUserId = :m', ExpressionAttributeValues: { ':m': malUserId } }),
   );
-  const existing = found.Items?.find((item) => item.sk === 'PROFILE');
+  const existing = found.Items?.find((item) => item.sk === PROFILE_SK);
   const viewer: Viewer = existing
     ? { userId: existing.userId, malUserId, malUserName, createdAt: existing.createdAt, lastSyncAt: existing.lastSyncAt ?? null }
     : { userId: `u-${randomUUID()}`, malUserId, malUserName, createdAt: now.toISOString(), lastSyncAt: null };
-  await documents().send(new PutCommand({ TableName: tableName('users'), Item: { ...viewer, sk: 'PROFILE' } }));
+  await documents().send(new PutCommand({ TableName: tableName('users'), Item: { ...viewer, sk: PROFILE_SK } }));
   return viewer;
 }
 
@@ -110,7 +111,7 @@ export async function completeLogin(code: string, state: string, now = new Date(
 }
 
 async function viewerOf(userId: string): Promise<Viewer> {
-  const out = await documents().send(new GetCommand({ TableName: tableName('users'), Key: { userId, sk: 'PROFILE' } }));
+  const out = await documents().send(new GetCommand({ TableName: tableName('users'), Key: { userId, sk: PROFILE_SK } }));
   if (!out.Item) throw new ApiError('NotFound', 'No profile for this session: sign in again', { action: 'START_LOGIN' });
   const { malUserId, malUserName, createdAt, lastSyncAt } = out.Item;
   return { userId, malUserId, malUserName, createdAt, lastSyncAt: lastSyncAt ?? null };

@@ -9,6 +9,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
 import { LimitExceededError } from '../shared/errors';
+import { userLimitBucket } from '#contract/keys';
 
 export interface WindowLimit {
   limit: number;
@@ -62,7 +63,7 @@ export async function tryConsume(userId: string, name: WindowLimitName, amount =
     const out = await documents().send(
       new UpdateCommand({
         TableName: tableName('rate-limits'),
-        Key: { bucket: `user#${userId}#${name}#${windowStart}` },
+        Key: { bucket: userLimitBucket(userId, name, windowStart) },
         UpdateExpression: 'ADD #used :amount SET expiresAt = :expires',
         ConditionExpression: 'attribute_not_exists(#used) OR #used <= :room',
         ExpressionAttributeNames: { '#used': 'used' },

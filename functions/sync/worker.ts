@@ -46,6 +46,7 @@ import {
   type StoredSeries,
 } from './store';
 import type { JobItem, ListPatch, PlannedChange, SyncCounts, SyncErrorRecord, SyncJobStatus, SyncPhase } from './types';
+import { PROFILE_SK } from '#contract/keys';
 
 export class SyncJobFailedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -425,7 +426,8 @@ export class SyncRun {
     const counts = { ...(job?.counts ?? this.counts), planned: this.counts.planned || job?.counts.planned || 0 };
     await updateJob(this.userId, this.jobId, this.owner, { status, phase, finishedAt, errors: this.errors, 'counts.planned': counts.planned });
     for (const error of errors) this.reporter.error(counts.applied, counts.planned, error);
-    this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, counts);
+    // The final event carries the skipped-entries report next to the counters.
+    this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, { ...counts, skipped: job?.skipped ?? this.job.skipped ?? null });
     if (status === 'FAILED') emitMetric(METRIC.SyncJobFailed);
     else await recordLastSync(this.userId, finishedAt).catch(() => undefined);
     await releaseLock(this.userId, this.owner);
@@ -441,7 +443,7 @@ async function recordLastSync(userId: string, at: string): Promise<void> {
   await documents().send(
     new UpdateCommand({
       TableName: tableName('users'),
-      Key: { userId, sk: 'PROFILE' },
+      Key: { userId, sk: PROFILE_SK },
       UpdateExpression: 'SET lastSyncAt = :at',
       ConditionExpression: 'attribute_exists(userId)',
       ExpressionAttributeValues: { ':at': at },

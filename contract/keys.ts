@@ -1,0 +1,74 @@
+/**
+ * Item keys, one builder per key shape, for every table whose items share a partition (sort-key prefixes
+ * tell the item kinds apart). Resolvers and functions both build keys here, so a key is spelled once.
+ * Plain TypeScript that passes the APPSYNC_JS lint (resolvers bundle it).
+ */
+
+// ---- users (partition: userId) ----
+/** The user's profile (MAL id and name, lastSyncAt). */
+export const PROFILE_SK = 'PROFILE';
+/** The user's sync settings. */
+export const SETTINGS_SK = 'SETTINGS';
+
+// ---- sync-jobs (partition: userId) ----
+export const JOB_PREFIX = 'JOB#';
+export function jobSk(jobId: string): string {
+  return `${JOB_PREFIX}${jobId}`;
+}
+/** The uploaded history parts of a job. */
+export function partPrefix(jobId: string): string {
+  return `PART#${jobId}#`;
+}
+/** One compressed chunk of one uploaded part. */
+export function partSk(jobId: string, part: number, chunk: number): string {
+  return `${partPrefix(jobId)}${`00${part}`.slice(-2)}#${`000${chunk}`.slice(-3)}`;
+}
+/** The stored plan chunks of a job. */
+export function planPrefix(jobId: string): string {
+  return `PLAN#${jobId}#`;
+}
+export function planSk(jobId: string, chunk: number): string {
+  return `${planPrefix(jobId)}${`000${chunk}`.slice(-3)}`;
+}
+/** The per-user sync lock. */
+export const LOCK_SK = 'LOCK';
+
+// ---- sync-history (partition: userId) ----
+/** All history entries of one job, in order. */
+export function jobHistoryPrefix(jobId: string): string {
+  return `${JOB_PREFIX}${jobId}#`;
+}
+/** One history entry: zero-padded sequence so entries sort in the order they were applied. */
+export function historySk(jobId: string, seq: number): string {
+  return `${jobHistoryPrefix(jobId)}${`00000${seq}`.slice(-5)}`;
+}
+
+// ---- series-data (partition: userId) ----
+export const SERIES_PREFIX = 'SERIES#';
+export function seriesSk(seriesId: string): string {
+  return `${SERIES_PREFIX}${seriesId}`;
+}
+export const MATCH_PREFIX = 'MATCH#';
+/** The user's chosen match of one CR season. */
+export function matchSk(seasonKey: string): string {
+  return `${MATCH_PREFIX}${seasonKey}`;
+}
+
+// ---- mal-mappings (partition: seasonKey) ----
+/** The mapping in force for everyone (automatic or agreed). */
+export const CURRENT_MAPPING_SK = 'CURRENT';
+export const USER_MAPPING_PREFIX = 'USER#';
+/** One user's own confirmation of a season's mapping. */
+export function userMappingSk(userId: string): string {
+  return `${USER_MAPPING_PREFIX}${userId}`;
+}
+/** Shared, non-user MAL facts about one anime, kept beside the mappings. */
+export function animeInfoKey(malId: number): { seasonKey: string; sk: string } {
+  return { seasonKey: `ANIME#${malId}`, sk: 'INFO' };
+}
+
+// ---- rate-limits (partition: bucket) ----
+/** One user's counter of one per-user limit in one window. */
+export function userLimitBucket(userId: string, limit: string, windowStart: number): string {
+  return `user#${userId}#${limit}#${windowStart}`;
+}
