@@ -188,6 +188,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       SYNC_PROGRESS_ACCESS_KEY_ID: iam.credentials.accessKeyId,
       SYNC_PROGRESS_SECRET_ACCESS_KEY: iam.credentials.secretAccessKey,
     });
+    // Over --https the worker's publish must trust the self-signed certificate, as any client must.
+    if (tls) process.env.SYNC_PROGRESS_CA_FILE = tls.certPath;
+    else delete process.env.SYNC_PROGRESS_CA_FILE;
     const syncQueue = new LocalSyncQueue((await loadHandler(ROOT, 'sync-worker')) as SyncWorkerHandler);
     const unregisterSyncQueue = registerLocalSyncQueue(syncQueue);
     cleanups.push(async () => {

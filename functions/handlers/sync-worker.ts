@@ -3,6 +3,7 @@
  * locally) and runs the job. A message whose user is busy with another job, or whose run hit a fault,
  * is reported as a batch item failure so the queue redelivers it; the job's checkpoint makes that safe.
  */
+import { readFileSync } from 'node:fs';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { malSessionForUser } from '../auth/mal-tokens';
 import { publishSyncProgress } from '../shared/progress-publisher';
@@ -18,7 +19,10 @@ function progressPublisher(): PublishProgress | undefined {
   if (!url || !accessKeyId || !secretAccessKey) return undefined;
   const sessionToken = process.env.SYNC_PROGRESS_ACCESS_KEY_ID ? undefined : process.env.AWS_SESSION_TOKEN;
   const region = process.env.AWS_REGION ?? 'us-east-1';
-  return (event) => publishSyncProgress(url, region, { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, event);
+  // The local stack's --https certificate is self-signed: the worker trusts it as any client must.
+  const caFile = process.env.SYNC_PROGRESS_CA_FILE;
+  const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
+  return (event) => publishSyncProgress(url, region, { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, event, { ca });
 }
 
 function parseMessage(body: string): { userId: string; jobId: string } | undefined {

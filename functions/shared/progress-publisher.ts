@@ -4,6 +4,7 @@
  * AWS (the Lambda role's credentials) and locally (the local stack's internal IAM pair).
  */
 import type { SyncProgressEvent, SyncProgressInput } from '../../generated/graphql';
+import { request as httpsRequest } from 'node:https';
 import { signGraphQLRequest, type IamCredentials } from './iam-signer';
 
 /** Every field of the event: subscribers can only receive the fields the publishing mutation selected. */
@@ -44,22 +45,29 @@ export async function publishSyncProgress(
   region: string,
   credentials: IamCredentials,
   event: ProgressEventInput,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; ca?: string } = {},
 ): Promise<SyncProgressEvent> {
   const variables = {
     event: { ...event, change: awsJson(event.change), error: awsJson(event.error), summary: awsJson(event.summary) },
   };
   const body = JSON.stringify({ query: PUBLISH_SYNC_PROGRESS, variables, operationName: 'PublishSyncProgress' });
   const headers = await signGraphQLRequest(endpointUrl, body, region, credentials);
-  let response: Response;
+  let response: { ok: boolean; status: number };
+  let text: string;
   try {
     // `host` is a forbidden fetch header; fetch derives the same value from the URL.
     const { host: _host, ...sendable } = headers;
-    response = await fetch(endpointUrl, { method: 'POST', headers: sendable, body, signal: options.signal });
+    if (options.ca && endpointUrl.startsWith('https:')) {
+      // A private certificate (the local stack's --https): fetch cannot be told to trust one.
+      ({ response, text } = await postTrusting(endpointUrl, sendable, body, options.ca, options.signal));
+    } else {
+      const fetched = await fetch(endpointUrl, { method: 'POST', headers: sendable, body, signal: options.signal });
+      response = fetched;
+      text = await fetched.text();
+    }
   } catch (error) {
     throw new ProgressPublishError(`publishSyncProgress: request to ${endpointUrl} failed`, undefined, undefined, { cause: error });
   }
-  const text = await response.text();
   let parsed: { data?: { publishSyncProgress?: SyncProgressEvent | null } | null; errors?: unknown[] };
   try {
     parsed = JSON.parse(text);
@@ -76,4 +84,22 @@ export async function publishSyncProgress(
     );
   }
   return published;
+}
+
+/** POST over https trusting the certificate(s) in `ca` (PEM) instead of the default roots. */
+function postTrusting(url: string, headers: Record<string, string>, body: string, ca: string, signal?: AbortSignal): Promise<{ response: { ok: boolean; status: number }; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: 'POST', headers, ca, signal, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        resolve({ response: { ok: status >= 200 && status < 300, status }, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.end(body);
+  });
 }
