@@ -5,11 +5,12 @@
  */
 import { util, type Context } from '@aws-appsync/utils';
 import type { MutationPublishSyncProgressArgs } from '../generated/graphql';
+import { apiError } from './lib/errors';
 
 export function request(ctx: Context<MutationPublishSyncProgressArgs>) {
   const event = ctx.args.event;
-  if (event.seq < 1) util.error('seq counts from 1', 'ValidationError', null, { field: 'seq' });
-  if (event.processed < 0 || event.total < 0) util.error('processed and total cannot be negative', 'ValidationError', null, { field: 'processed' });
+  if (event.seq < 1) apiError('ValidationError', 'seq counts from 1', { field: 'seq' });
+  if (event.processed < 0 || event.total < 0) apiError('ValidationError', 'processed and total cannot be negative', { field: 'processed' });
   return {
     payload: {
       jobId: event.jobId,

@@ -1,20 +1,11 @@
 /**
- * The API's error model: a closed set of `errorType` values, each with `errorInfo` a client can act on
- * (docs/api.md lists them). Functions throw these; the handler wrapper turns them into values that the
- * resolvers hand to `util.error`, so no stack trace or internal detail reaches a client.
+ * The API's errors as named classes (types in contract/errors.ts). Functions throw these; the handler
+ * wrapper turns them into values that the resolvers hand to `util.error`, so no stack trace or internal
+ * detail reaches a client.
  */
-export const ERROR_TYPES = [
-  'ValidationError',
-  'Unauthorized',
-  'NotFound',
-  'Conflict',
-  'LimitExceeded',
-  'MalUnavailable',
-  'MalReloginRequired',
-  'InternalError',
-] as const;
+import type { ErrorType } from '#contract/errors';
 
-export type ErrorType = (typeof ERROR_TYPES)[number];
+export { ERROR_TYPES, type ErrorType, type HandlerResult } from '#contract/errors';
 
 export class ApiError extends Error {
   constructor(
@@ -57,6 +48,3 @@ export class LimitExceededError extends ApiError {
     super('LimitExceeded', message, { ...errorInfo, retryAfterSeconds });
   }
 }
-
-/** What a handler returns: the resolver turns `error` into `util.error(message, errorType, null, errorInfo)`. */
-export type HandlerResult<T> = { data: T; error?: undefined } | { data?: undefined; error: { errorType: ErrorType; message: string; errorInfo: Record<string, unknown> | null } };

@@ -1,4 +1,6 @@
 import { util, type Context } from '@aws-appsync/utils';
+import type { HandlerResult } from '#contract/errors';
+import { apiError } from './errors';
 
 /** The shared response handler: a data-source error becomes a GraphQL error, otherwise the result passes. */
 export function response(ctx: Context) {
@@ -11,8 +13,8 @@ export function response(ctx: Context) {
  * and keep their type and errorInfo; a thrown error is a fault and is reported without its message.
  */
 export function lambdaResponse(ctx: Context) {
-  if (ctx.error) util.error('An internal error occurred.', 'InternalError');
-  const result = ctx.result as { data?: unknown; error?: { errorType: string; message: string; errorInfo: unknown } };
+  if (ctx.error) apiError('InternalError', 'An internal error occurred.');
+  const result = ctx.result as HandlerResult<unknown> | null;
   if (result && result.error) util.error(result.error.message, result.error.errorType, null, result.error.errorInfo);
   return result ? result.data : null;
 }
