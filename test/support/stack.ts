@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
+import { afterAll, beforeAll } from 'vitest';
 import { dynamodbEndpoint } from './dynamo';
 import { createSession } from '../../functions/auth/sessions';
 import { documents } from '../../functions/shared/dynamo';
@@ -19,6 +20,28 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     stage: `t${randomBytes(4).toString('hex')}`,
     dynamodbEndpoint: dynamodbEndpoint(),
     ...options,
+  });
+}
+
+/**
+ * The file's local stack, started before its tests and stopped after them (registers both hooks). The
+ * value stands for the running stack: reading it before `beforeAll` has run is an error.
+ */
+export function useTestStack(options: LocalStackOptions | (() => LocalStackOptions | Promise<LocalStackOptions>) = {}): LocalStack {
+  let running: LocalStack | undefined;
+  beforeAll(async () => {
+    running = await startTestStack(typeof options === 'function' ? await options() : options);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  return new Proxy({} as LocalStack, {
+    get(_target, property) {
+      if (!running) throw new Error(`the test stack is not running (read of ${String(property)} outside the file's tests)`);
+      const value = Reflect.get(running, property, running);
+      return typeof value === 'function' ? value.bind(running) : value;
+    },
   });
 }
 
