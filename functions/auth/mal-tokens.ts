@@ -53,7 +53,8 @@ export async function malSessionForUser(userId: string): Promise<MalUserSession>
     try {
       return await client.refreshTokens(refreshToken);
     } catch (error) {
-      if (!(error instanceof MalAuthError) || (error.malError !== 'invalid_grant' && error.malError !== 'invalid_token')) emitMetric(METRIC.MalTokenRefreshFailed);
+      const authorisationGone = error instanceof MalReloginRequiredError || (error instanceof MalAuthError && error.malError === 'invalid_token');
+      if (!authorisationGone) emitMetric(METRIC.MalTokenRefreshFailed);
       throw error;
     }
   };

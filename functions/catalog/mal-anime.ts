@@ -5,19 +5,16 @@
 import { malClient } from '../shared/mal';
 import { malSessionForUser } from '../auth/mal-tokens';
 import { ValidationError } from '../shared/errors';
-import type { MalAnime, MalListStatus, MalListStatusName } from '../mal/types';
-
-const MEDIA_TYPES = new Set(['tv', 'ova', 'movie', 'special', 'ona', 'music']);
+import { malMediaTypeEnum, type MalAnime, type MalListStatus, type MalListStatusName } from '../mal/types';
 
 export function toApiAnime(anime: MalAnime) {
-  const mediaType = (anime.mediaType ?? '').toLowerCase();
   return {
     malId: anime.id,
     title: anime.title,
     englishTitle: anime.alternativeTitles?.en || null,
     japaneseTitle: anime.alternativeTitles?.ja || null,
     synonyms: anime.alternativeTitles?.synonyms ?? [],
-    mediaType: MEDIA_TYPES.has(mediaType) ? mediaType.toUpperCase() : 'UNKNOWN',
+    mediaType: malMediaTypeEnum(anime.mediaType),
     numEpisodes: anime.numEpisodes || null,
     startYear: anime.startSeason?.year ?? (anime.startDate ? Number(anime.startDate.slice(0, 4)) : null),
     airingStatus: anime.status ?? null,

@@ -141,6 +141,14 @@ function isInvalidTokenAnswer(error: HTTPError): boolean {
   return readMalErrorBody(error.data).error === 'invalid_token';
 }
 
+/**
+ * MAL refuses a spent, revoked or expired refresh token with `invalid_request` "The refresh token is
+ * invalid." (league/oauth2-server's wording; status 400, or 401 in newer versions), not `invalid_grant`.
+ */
+function isRefusedRefreshToken(body: { error?: string; message?: string }): boolean {
+  return body.error === 'invalid_request' && /refresh token is invalid/i.test(body.message ?? '');
+}
+
 function pathOf(url: string): string {
   try {
     return new URL(url).pathname;
@@ -297,7 +305,7 @@ export class MalClient {
       if (body.error === 'invalid_token' || (status === 401 && !isTokenEndpoint && body.error !== 'invalid_client')) {
         return new MalAuthError('the access token was refused', { ...details, malError: body.error ?? 'invalid_token' });
       }
-      if (isTokenEndpoint && body.error === 'invalid_grant') {
+      if (isTokenEndpoint && (body.error === 'invalid_grant' || isRefusedRefreshToken(body))) {
         return new MalReloginRequiredError('the authorization grant or refresh token is no longer valid: sign in to MAL again', details);
       }
       if (status === 401) return new MalAuthError('client authentication failed (check MAL_CLIENT_ID / MAL_CLIENT_SECRET)', details);
@@ -375,7 +383,8 @@ export class MalClient {
     const body = await this.send(this.api, {
       method: 'GET',
       input: 'anime',
-      searchParams: { q, limit, offset: request.offset ?? 0, fields: request.fields ?? DEFAULT_ANIME_FIELDS },
+      // nsfw=true: without it MAL leaves out every entry it rates NSFW (some wrongly), so they never match.
+      searchParams: { q, limit, offset: request.offset ?? 0, fields: request.fields ?? DEFAULT_ANIME_FIELDS, nsfw: 'true' },
       accessToken,
       requestId: randomUUID(),
     });

@@ -7,6 +7,23 @@
 export const MAL_LIST_STATUSES = ['watching', 'completed', 'on_hold', 'dropped', 'plan_to_watch'] as const;
 export type MalListStatusName = (typeof MAL_LIST_STATUSES)[number];
 
+/** MAL's `media_type` values and the API's MalMediaType enum value of each; anything else is UNKNOWN. */
+export const MAL_MEDIA_TYPE_ENUM: Readonly<Record<string, string>> = {
+  tv: 'TV',
+  ova: 'OVA',
+  movie: 'MOVIE',
+  special: 'SPECIAL',
+  tv_special: 'TV_SPECIAL',
+  ona: 'ONA',
+  music: 'MUSIC',
+  cm: 'CM',
+  pv: 'PV',
+};
+
+export function malMediaTypeEnum(mediaType: string | null | undefined): string {
+  return (mediaType && MAL_MEDIA_TYPE_ENUM[mediaType.toLowerCase()]) || 'UNKNOWN';
+}
+
 export interface MalTokens {
   tokenType: 'Bearer';
   accessToken: string;

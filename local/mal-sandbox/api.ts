@@ -6,6 +6,12 @@ import { authenticate, pagingUrl, type Context, type SandboxState } from './stat
 
 const DATE_FORMAT = /^\d{4}(-\d{2}(-\d{2})?)?$/;
 
+/** MAL's `nsfw` parameter: `true` includes entries rated `black`; anything else leaves them out. */
+function wantsNsfw(params: URLSearchParams): boolean {
+  const value = params.get('nsfw');
+  return value === 'true' || value === '1';
+}
+
 function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const raw = params.get(name);
   if (raw === null || raw === '') return fallback;
@@ -55,7 +61,7 @@ function searchAnime(state: SandboxState, ctx: Context, user: SandboxUser | unde
   const limit = intParam(params, 'limit', 100, 1, 100);
   const offset = intParam(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const fields = parseFields(params.get('fields'));
-  const results = state.catalog.search(q);
+  const results = state.catalog.search(q, { nsfw: wantsNsfw(params) });
   const page = results.slice(offset, offset + limit);
   const paging: Record<string, string> = {};
   if (offset + limit < results.length) paging.next = pagingUrl(state, '/v2/anime', params, offset + limit);
@@ -71,8 +77,11 @@ function animeList(state: SandboxState, ctx: Context, user: SandboxUser, path: s
   if (statusFilter && !LIST_STATUSES.includes(statusFilter as SandboxListStatusName)) throw badRequest('invalid status');
   const sort = params.get('sort') ?? 'anime_title';
   const fields = parseFields(params.get('fields'));
+  const nsfw = wantsNsfw(params);
   const entries = [...user.list.entries()]
     .filter(([, status]) => !statusFilter || status.status === statusFilter)
+    // Without nsfw=true MAL silently leaves NSFW entries out of a list read too.
+    .filter(([id]) => nsfw || !state.catalog.hiddenUnlessNsfw(id))
     .map(([id, status]) => ({ id, status, title: state.catalog.get(id)?.title ?? '' }));
   const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
   switch (sort) {
@@ -165,8 +174,8 @@ async function updateListStatus(state: SandboxState, ctx: Context, user: Sandbox
         status.comments = value;
         break;
       default:
-        // MAL ignores parameters it does not know.
-        break;
+        // MAL refuses a parameter it does not know (e.g. the read name num_episodes_watched).
+        throw badRequest(`invalid ${name}`);
     }
   }
   status.updated_at = malTimestamp();

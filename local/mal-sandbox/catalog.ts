@@ -8,8 +8,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CatalogLoadError, loadCatalog as readCatalogFile, type CatalogEntry } from '../../functions/matching/catalog-source';
 
-/** One line of `mal-catalog.jsonl(.gz)` (see /work/shared/data/README.md): the matcher's catalog format. */
-export type CatalogRecord = CatalogEntry;
+/**
+ * One line of `mal-catalog.jsonl(.gz)` (see /work/shared/data/README.md): the matcher's catalog format,
+ * plus two optional fields only the sandbox reads: MAL's `nsfw` rating and explicit `related_anime`.
+ */
+export type CatalogRecord = CatalogEntry & {
+  /** MAL's rating: `white` (safe), `gray` (shown), `black` (hidden from searches and lists unless `nsfw=true`). */
+  nsfw?: NsfwLevel | null;
+  /** Relations MAL states, in addition to those derived from TVDB siblings. */
+  related_anime?: Array<{ id: number; relation_type: string }> | null;
+};
+
+export type NsfwLevel = 'white' | 'gray' | 'black';
 export { CatalogLoadError };
 
 export const DEFAULT_CATALOG_PATH = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'catalog.jsonl');
@@ -20,11 +30,34 @@ export interface RelatedAnime {
   relation_type_formatted: string;
 }
 
-const RELATION_LABELS: Record<string, string> = {
+/** Every relation type MAL's `related_anime` uses, with its `relation_type_formatted` label. */
+export const RELATION_LABELS: Record<string, string> = {
   sequel: 'Sequel',
   prequel: 'Prequel',
-  side_story: 'Side Story',
-  parent_story: 'Parent Story',
+  alternative_setting: 'Alternative setting',
+  alternative_version: 'Alternative version',
+  side_story: 'Side story',
+  parent_story: 'Parent story',
+  summary: 'Summary',
+  full_story: 'Full story',
+  spin_off: 'Spin-off',
+  other: 'Other',
+  character: 'Character',
+};
+
+/** The relation MAL shows on the other entry of a pair (a spin-off names its source as parent story). */
+const INVERSE_RELATION: Record<string, string> = {
+  sequel: 'prequel',
+  prequel: 'sequel',
+  alternative_setting: 'alternative_setting',
+  alternative_version: 'alternative_version',
+  side_story: 'parent_story',
+  parent_story: 'side_story',
+  summary: 'full_story',
+  full_story: 'summary',
+  spin_off: 'parent_story',
+  other: 'other',
+  character: 'character',
 };
 
 const MEDIA_TYPES = new Set(['tv', 'ova', 'movie', 'special', 'ona', 'music', 'tv_special', 'cm', 'pv']);
@@ -46,8 +79,14 @@ interface IndexedEntry {
   titleTokens: string[][];
 }
 
+export class CatalogUpdateError extends Error {
+  override name = 'CatalogUpdateError';
+}
+
 export class Catalog {
   private readonly byId = new Map<number, IndexedEntry>();
+  /** Relations set at run time (tests, admin), by entry. */
+  private readonly addedRelations = new Map<number, Array<{ id: number; relation_type: string }>>();
 
   constructor(records: Iterable<CatalogRecord>) {
     for (const record of records) {
@@ -71,18 +110,45 @@ export class Catalog {
     return this.byId.get(id)?.record;
   }
 
+  /** MAL leaves `black` entries out of searches and lists unless the caller sends `nsfw=true`. */
+  hiddenUnlessNsfw(id: number): boolean {
+    return this.get(id)?.nsfw === 'black';
+  }
+
+  /** Rates an entry (MAL rates some entries wrongly: tests use this to flag an ordinary title). */
+  setNsfw(id: number, level: NsfwLevel): void {
+    const record = this.get(id);
+    if (!record) throw new CatalogUpdateError(`no catalog entry ${id}`);
+    if (!['white', 'gray', 'black'].includes(level)) throw new CatalogUpdateError(`nsfw is white, gray or black, got ${JSON.stringify(level)}`);
+    record.nsfw = level;
+  }
+
+  /** States a relation from `id` to `otherId` and its inverse on `otherId`, as MAL shows both sides. */
+  addRelation(id: number, otherId: number, relationType: string): void {
+    if (!this.has(id) || !this.has(otherId) || id === otherId) throw new CatalogUpdateError(`a relation needs two different catalog entries, got ${id} and ${otherId}`);
+    if (!(relationType in RELATION_LABELS)) throw new CatalogUpdateError(`unknown relation type ${JSON.stringify(relationType)}`);
+    const add = (from: number, to: number, type: string) => {
+      const list = (this.addedRelations.get(from) ?? []).filter((r) => r.id !== to);
+      list.push({ id: to, relation_type: type });
+      this.addedRelations.set(from, list);
+    };
+    add(id, otherId, relationType);
+    add(otherId, id, INVERSE_RELATION[relationType]);
+  }
+
   /**
    * MAL-like search: every query word must start a word of one of the entry's titles (CJK queries match as
    * substrings, having no spaces); when nothing matches all words, entries matching most words are given,
    * as MAL's fuzzy search does. Ranked by exactness, main title before alternatives, then shorter titles.
    */
-  search(query: string): CatalogRecord[] {
+  search(query: string, options: { nsfw?: boolean } = {}): CatalogRecord[] {
     const normalizedQuery = normalizeForSearch(query);
     const queryTokens = normalizedQuery.split(' ').filter((t) => t.length > 0);
     if (queryTokens.length === 0) return [];
     const scored: Array<{ entry: IndexedEntry; score: number; matched: number; length: number }> = [];
     let bestMatchedCount = 0;
     for (const entry of this.byId.values()) {
+      if (!options.nsfw && entry.record.nsfw === 'black') continue;
       let best = 0;
       let bestMatched = 0;
       let bestLength = Number.MAX_SAFE_INTEGER;
@@ -129,21 +195,23 @@ export class Catalog {
   relatedAnime(id: number): RelatedAnime[] {
     const record = this.get(id);
     if (!record) return [];
-    const ownSeason = record.tvdb?.season;
-    const siblings = (record.relations?.tvdb_siblings ?? [])
-      .filter(([siblingId]) => siblingId !== id && this.has(siblingId))
-      .map(([siblingId, season, epoffset]) => ({ id: siblingId, season, epoffset }));
-    if (ownSeason === undefined || ownSeason === null || siblings.length === 0) return [];
     const related: RelatedAnime[] = [];
     const add = (otherId: number, relation: string) => {
       const other = this.get(otherId);
-      if (!other) return;
+      if (!other || related.some((r) => r.node.id === otherId)) return;
       related.push({
         node: { id: other.mal_id, title: other.title },
         relation_type: relation,
         relation_type_formatted: RELATION_LABELS[relation] ?? relation,
       });
     };
+    // Stated relations first: they are MAL's own word; the TVDB-derived chain fills in the rest.
+    for (const stated of [...(record.related_anime ?? []), ...(this.addedRelations.get(id) ?? [])]) add(stated.id, stated.relation_type);
+    const ownSeason = record.tvdb?.season;
+    const siblings = (record.relations?.tvdb_siblings ?? [])
+      .filter(([siblingId]) => siblingId !== id && this.has(siblingId))
+      .map(([siblingId, season, epoffset]) => ({ id: siblingId, season, epoffset }));
+    if (ownSeason === undefined || ownSeason === null || siblings.length === 0) return related;
     const chain = [{ id, season: ownSeason, epoffset: record.tvdb?.epoffset ?? 0 }, ...siblings]
       .filter((s) => s.season >= 1)
       .sort(
@@ -178,6 +246,7 @@ export class Catalog {
     if (fields.has('num_episodes')) node.num_episodes = record.episodes ?? 0;
     if (fields.has('media_type')) node.media_type = record.type && MEDIA_TYPES.has(record.type) ? record.type : 'unknown';
     if (fields.has('status')) node.status = airingStatus(record);
+    if (fields.has('nsfw')) node.nsfw = record.nsfw ?? 'white';
     if (fields.has('start_season') && record.year && record.season) {
       node.start_season = { year: record.year, season: record.season };
     }

@@ -8,5 +8,17 @@ export {
   type MalSandboxRequestLogEntry,
   type MalSandboxStats,
 } from './server';
-export { Catalog, loadCatalog, parseFields, normalizeForSearch, DEFAULT_CATALOG_PATH, CatalogLoadError, type CatalogRecord } from './catalog';
+export {
+  Catalog,
+  loadCatalog,
+  parseFields,
+  normalizeForSearch,
+  DEFAULT_CATALOG_PATH,
+  RELATION_LABELS,
+  CatalogLoadError,
+  CatalogUpdateError,
+  type CatalogRecord,
+  type NsfwLevel,
+} from './catalog';
+export { OBSERVED_ACCESS_TOKEN_LIFETIME_SECONDS } from './state';
 export { type SandboxListStatus, type SandboxSeedEntry, ListsFileError } from './lists';

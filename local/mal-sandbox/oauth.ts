@@ -20,6 +20,21 @@ function oauthError(error: keyof typeof OAUTH_MESSAGES, hint?: string): HttpProb
   return new HttpProblem(status, { error, message: OAUTH_MESSAGES[error], ...(hint ? { hint } : {}) });
 }
 
+/**
+ * A refresh token MAL refuses (unknown, revoked, expired, another client's) is not `invalid_grant`: MAL
+ * answers `invalid_request` with this message, as public MAL clients record it.
+ */
+function invalidRefreshToken(hint: string): HttpProblem {
+  return new HttpProblem(400, { error: 'invalid_request', message: 'The refresh token is invalid.', hint });
+}
+
+/** Client authentication: web apps send their secret; apps without one (type "other") send the id alone. */
+function clientAuthenticated(state: SandboxState, clientId: string, clientSecret: string | null): boolean {
+  if (clientId !== state.clientId) return false;
+  if (state.appType === 'other') return !clientSecret;
+  return Boolean(clientSecret) && safeEqual(clientSecret!, state.clientSecret);
+}
+
 function isLoopbackRedirect(uri: string): boolean {
   try {
     const url = new URL(uri);
@@ -92,6 +107,7 @@ ${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
 </form></body></html>`;
 }
 
+/** MAL's rule for user names (2–16 characters of letters, digits, `_` and `-`). */
 function validUserName(name: string | null): name is string {
   return typeof name === 'string' && /^[A-Za-z0-9_-]{2,16}$/.test(name);
 }
@@ -102,7 +118,9 @@ export async function handleAuthorize(state: SandboxState, ctx: Context, respons
   if (ctx.request.method === 'GET') {
     const scriptedUser = ctx.url.searchParams.get('sandbox_user');
     if (scriptedUser !== null) {
-      if (!validUserName(scriptedUser)) throw new HttpProblem(400, { error: 'invalid_request', message: 'invalid sandbox_user' });
+      if (!validUserName(scriptedUser)) {
+        throw new HttpProblem(400, { error: 'invalid_request', message: 'invalid sandbox_user: MAL user names are 2–16 letters, digits, _ or -' });
+      }
       ctx.log.userName = scriptedUser;
       redirect(response, approve(state, authorize, scriptedUser));
       return;
@@ -145,9 +163,7 @@ export async function handleToken(state: SandboxState, ctx: Context): Promise<Re
     formClientSecret ??= secret;
   }
   ctx.log.clientId = formClientId ?? undefined;
-  if (!formClientId || formClientId !== state.clientId || !formClientSecret || !safeEqual(formClientSecret, state.clientSecret)) {
-    throw oauthError('invalid_client');
-  }
+  if (!formClientId || !clientAuthenticated(state, formClientId, formClientSecret)) throw oauthError('invalid_client');
   const grantType = form.get('grant_type');
   if (grantType === 'authorization_code') {
     const code = form.get('code');
@@ -175,10 +191,10 @@ export async function handleToken(state: SandboxState, ctx: Context): Promise<Re
     const refreshToken = form.get('refresh_token');
     if (!refreshToken) throw oauthError('invalid_request', 'Check the `refresh_token` parameter');
     const record = state.tokens.get(refreshToken);
-    if (!record || record.kind !== 'refresh' || record.clientId !== formClientId) {
-      throw oauthError('invalid_grant', 'Cannot decrypt the refresh token');
-    }
-    if (!tokenIsLive(state, record)) throw oauthError('invalid_grant', 'Token has been revoked');
+    if (!record || record.kind !== 'refresh') throw invalidRefreshToken('Cannot decrypt the refresh token');
+    if (record.clientId !== formClientId) throw invalidRefreshToken('Token is not linked to client');
+    if (record.revoked) throw invalidRefreshToken('Token has been revoked');
+    if (!tokenIsLive(state, record)) throw invalidRefreshToken('Token has expired');
     record.revoked = true; // rotation: a refresh token is good for one refresh
     ctx.log.userName = record.userName;
     return issueTokens(state, record.userName, formClientId, record.grantId);

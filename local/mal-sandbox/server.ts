@@ -38,9 +38,13 @@ export interface MalSandbox {
   authBaseUrl: string;
   apiBaseUrl: string;
   clientId: string;
+  /** Empty for apps without a secret (`appType: 'other'`). */
   clientSecret: string;
+  appType: 'web' | 'other';
   port: number;
   catalog: Catalog;
+  /** Where the catalog came from: its file path, or `in-memory` for a Catalog passed in. */
+  catalogSource: string;
   close(): Promise<void>;
   seedList(userName: string, entries: SandboxSeedEntry[]): void;
   getList(userName: string): Array<{ animeId: number; listStatus: SandboxListStatus }>;
@@ -55,12 +59,9 @@ function sendThrottled(state: SandboxState, response: ServerResponse): void {
   const { faults } = state;
   const headers: Record<string, string> =
     faults.throttleRetryAfterSeconds === null ? {} : { 'Retry-After': String(faults.throttleRetryAfterSeconds) };
-  // MAL's 429 carries a JSON error; its 403 throttle is a bare page.
+  // Both carry MAL's JSON error shape; 403 is the one MAL's reference documents ("DoS detected").
   if (faults.throttleStatus === 429) sendJson(response, 429, { error: 'too_many_requests', message: '' }, headers);
-  else {
-    response.writeHead(403, { 'Content-Type': 'text/html; charset=UTF-8', ...headers });
-    response.end('<html><body><h1>403 Forbidden</h1></body></html>');
-  }
+  else sendJson(response, 403, { error: 'forbidden', message: '' }, headers);
 }
 
 async function handle(state: SandboxState, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -127,11 +128,11 @@ async function handle(state: SandboxState, request: IncomingMessage, response: S
 }
 
 export async function startMalSandbox(options: MalSandboxOptions = {}): Promise<MalSandbox> {
-  const catalog =
-    options.catalog instanceof Catalog ? options.catalog : await loadCatalog(options.catalog ?? DEFAULT_CATALOG_PATH);
+  const catalogSource = options.catalog instanceof Catalog ? 'in-memory' : (options.catalog ?? DEFAULT_CATALOG_PATH);
+  const catalog = options.catalog instanceof Catalog ? options.catalog : await loadCatalog(catalogSource);
   const lists = new ListStore(options.listsFile);
   const clientId = options.clientId ?? randomBytes(16).toString('hex');
-  const clientSecret = options.clientSecret ?? randomBytes(32).toString('hex');
+  const clientSecret = options.appType === 'other' ? '' : (options.clientSecret ?? randomBytes(32).toString('hex'));
   const state = createState(options, catalog, lists, clientId, clientSecret);
 
   const server = createServer((request, response) => {
@@ -157,8 +158,10 @@ export async function startMalSandbox(options: MalSandboxOptions = {}): Promise<
     apiBaseUrl: `${state.baseUrl}/v2`,
     clientId,
     clientSecret,
+    appType: state.appType,
     port,
     catalog,
+    catalogSource,
     async close() {
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

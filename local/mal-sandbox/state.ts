@@ -10,7 +10,10 @@ import { HttpProblem, badRequest, invalidToken, randomToken } from './http';
 export interface MalSandboxFaults {
   /** Requests per second per client above which the API throttles; `null` turns rate limiting off. */
   rateLimitPerSecond: number | null;
-  /** MAL answers throttled requests with 429, and sometimes with 403. */
+  /**
+   * MAL documents 403 ("DoS detected", JSON `{"error":"forbidden"}`) as its throttle and also answers 429;
+   * 403 by default.
+   */
   throttleStatus: 429 | 403;
   /** `Retry-After` seconds on throttled answers; `null` sends none (MAL usually sends none). */
   throttleRetryAfterSeconds: number | null;
@@ -41,10 +44,21 @@ export interface MalSandboxOptions {
   /** Keep user lists in this JSON file (loaded at start, written on change). */
   listsFile?: string;
   clientId?: string;
+  /** Ignored for `appType: 'other'`, which has none. */
   clientSecret?: string;
+  /**
+   * MAL's app types: `web` (default) has a client secret that the token endpoint requires; `other`
+   * (and the mobile types) have none, and the token endpoint takes the client id alone.
+   */
+  appType?: 'web' | 'other';
+  /**
+   * `documented` (default): `expires_in` 3600, as MAL's reference says; `observed`: 2678400 (31 days),
+   * what MAL's token endpoint really answers. Either way clients must use `expires_in`.
+   */
+  tokenLifetimes?: 'documented' | 'observed';
   /** Registered redirect URIs (exact match, as MAL). Default: any http URL on 127.0.0.1/localhost. */
   redirectUris?: string[];
-  /** Normal access-token lifetime; MAL documents one hour. */
+  /** Normal access-token lifetime (overrides `tokenLifetimes`); MAL documents one hour. */
   accessTokenLifetimeSeconds?: number;
   /** MAL documents one month. */
   refreshTokenLifetimeSeconds?: number;
@@ -83,7 +97,7 @@ export interface MalSandboxStats {
 
 export const DEFAULT_FAULTS: MalSandboxFaults = {
   rateLimitPerSecond: 3,
-  throttleStatus: 429,
+  throttleStatus: 403,
   throttleRetryAfterSeconds: null,
   failNextRequests: 0,
   failRate: 0,
@@ -91,6 +105,9 @@ export const DEFAULT_FAULTS: MalSandboxFaults = {
   latencyMs: 0,
   accessTokenLifetimeSeconds: null,
 };
+
+/** What MAL's token endpoint answers as `expires_in` in practice (31 days), though its reference says one hour. */
+export const OBSERVED_ACCESS_TOKEN_LIFETIME_SECONDS = 31 * 24 * 3600;
 
 export interface TokenRecord {
   kind: 'access' | 'refresh';
@@ -126,7 +143,9 @@ export interface SandboxState {
   readonly catalog: Catalog;
   readonly lists: ListStore;
   readonly clientId: string;
+  /** Empty for apps without a secret (`appType: 'other'`). */
   readonly clientSecret: string;
+  readonly appType: 'web' | 'other';
   readonly accessLifetime: number;
   readonly refreshLifetime: number;
   readonly codeLifetime: number;
@@ -152,7 +171,8 @@ export function createState(options: MalSandboxOptions, catalog: Catalog, lists:
     lists,
     clientId,
     clientSecret,
-    accessLifetime: options.accessTokenLifetimeSeconds ?? 3600,
+    appType: options.appType ?? 'web',
+    accessLifetime: options.accessTokenLifetimeSeconds ?? (options.tokenLifetimes === 'observed' ? OBSERVED_ACCESS_TOKEN_LIFETIME_SECONDS : 3600),
     refreshLifetime: options.refreshTokenLifetimeSeconds ?? 30 * 24 * 3600,
     codeLifetime: options.authorizationCodeLifetimeSeconds ?? 300,
     requestLogLimit: options.requestLogLimit ?? 20_000,

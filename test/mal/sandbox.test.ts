@@ -114,7 +114,7 @@ describe('MAL sandbox OAuth', () => {
     expect((await api('/users/@me', refreshed.body.access_token as string)).status).toBe(200);
     const again = await tokenRequest(sandbox, refreshForm);
     expect(again.status).toBe(400);
-    expect(again.body.error).toBe('invalid_grant');
+    expect(again.body).toMatchObject({ error: 'invalid_request', message: 'The refresh token is invalid.' });
   });
 
   it('answers invalid_token with WWW-Authenticate for bad and early-expired tokens', async () => {

@@ -1,0 +1,65 @@
+/**
+ * The MAL client's behaviour as a user meets it through GraphQL: media types MAL uses, a refused refresh
+ * token answered with "sign in again", and token refresh under concurrent calls.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { LocalStack } from '../../local/stack';
+import { Catalog, DEFAULT_CATALOG_PATH } from '../../local/mal-sandbox';
+import { loadCatalog as readCatalogFile } from '../../functions/matching/catalog-source';
+import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { saveMalTokens } from '../../functions/auth/mal-tokens';
+import { parseTokenResponse } from '../../functions/mal';
+import { signIn as signInAtMal } from './helpers';
+
+let stack: LocalStack;
+
+const MAL_ANIME = 'query($id: Int!) { malAnime(malId: $id) { malId mediaType } }';
+const UPDATE_STATUS = 'mutation($input: UpdateSeriesStatusInput!) { updateSeriesStatus(input: $input) { malId status numEpisodesWatched } }';
+
+beforeAll(async () => {
+  const fixture = await readCatalogFile(DEFAULT_CATALOG_PATH);
+  const catalog = new Catalog([
+    ...fixture,
+    { mal_id: 900001, title: 'Sandbox Commercial', type: 'cm' },
+    { mal_id: 900002, title: 'Sandbox Promotion', type: 'pv' },
+  ]);
+  stack = await startTestStack({ malSandbox: { catalog, rateLimit: false }, env: FAST_MAL_CLIENT });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A signed-in user whose stored MAL tokens are those the sandbox issued to `malUser` (sign-in itself is tested in test/auth). */
+async function userLinkedTo(malUser: string) {
+  const user = await createTestUser(stack, malUser);
+  await saveMalTokens(user.userId, parseTokenResponse(await signInAtMal(stack.malSandbox!, malUser)));
+  return user;
+}
+
+describe('MAL media types through GraphQL', () => {
+  it('answers TV_SPECIAL, CM and PV instead of UNKNOWN', async () => {
+    const user = await userLinkedTo('mediatypes');
+    const types: Record<number, string> = {};
+    for (const id of [19285, 900001, 900002, 16498]) {
+      const result = await gql(stack, MAL_ANIME, { id }, user.headers);
+      expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+      types[id] = result.data!.malAnime.mediaType;
+    }
+    expect(types).toEqual({ 19285: 'TV_SPECIAL', 900001: 'CM', 900002: 'PV', 16498: 'TV' });
+  });
+});
+
+describe('a refresh token MAL refuses', () => {
+  it('asks the user to sign in with MAL again (MalReloginRequired, START_LOGIN)', async () => {
+    const user = await userLinkedTo('refused');
+    stack.malSandbox!.setFaults({ revokeAccessTokens: 'refused', revokeRefreshTokens: 'refused' });
+    // The user's authorisation being gone is not an operational fault: no MalTokenRefreshFailed metric.
+    const printed = vi.spyOn(process.stdout, 'write');
+    const result = await gql(stack, UPDATE_STATUS, { input: { malId: 1, status: 'WATCHING' } }, user.headers).finally(() => printed.mockRestore());
+    expect(printed.mock.calls.flat().join('\n')).not.toContain('MalTokenRefreshFailed');
+    expect(result.errors?.[0]).toMatchObject({ errorType: 'MalReloginRequired', errorInfo: { action: 'START_LOGIN' } });
+    const refusal = stack.malSandbox!.requestLog.filter((e) => e.path === '/v1/oauth2/token' && e.status === 400);
+    expect(refusal.length).toBeGreaterThan(0);
+  });
+});
