@@ -10,6 +10,9 @@ import { publishSyncProgress } from '../shared/progress-publisher';
 import { currentLocalSyncQueue, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
 import { DEFAULT_LEASE_MS, runSyncJob, type WorkerDeps } from '../sync/worker';
 import type { PublishProgress } from '../sync/progress';
+import { componentLogger, errorFields } from '../shared/logger';
+
+const log = componentLogger('sync-worker');
 
 /** Progress goes out through the API's IAM-only mutation when its URL is configured. */
 function progressPublisher(): PublishProgress | undefined {
@@ -44,7 +47,7 @@ async function retrySoon(receiptHandle: string | undefined): Promise<void> {
   if (!queueUrl || !receiptHandle) return;
   sqs ??= new SQSClient({});
   await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: BUSY_RETRY_SECONDS })).catch((error) => {
-    console.error(JSON.stringify({ level: 'warn', handler: 'sync-worker', message: 'could not shorten the visibility timeout', error: (error as Error)?.name }));
+    log.warn('could not shorten the visibility timeout', errorFields(error));
   });
 }
 
@@ -59,7 +62,7 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
   for (const record of event.Records) {
     const message = parseMessage(record.body);
     if (!message) {
-      console.error(JSON.stringify({ level: 'error', handler: 'sync-worker', messageId: record.messageId, message: 'malformed queue message dropped' }));
+      log.error('malformed queue message dropped', { messageId: record.messageId });
       continue;
     }
     try {
@@ -69,8 +72,7 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     } catch (error) {
-      const e = error as Error;
-      console.error(JSON.stringify({ level: 'error', handler: 'sync-worker', jobId: message.jobId, error: e?.name, message: e?.message }));
+      log.error('sync job run failed', { jobId: message.jobId, ...errorFields(error) });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }

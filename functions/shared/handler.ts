@@ -6,6 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, type HandlerResult } from './errors';
 import { MalBadRequestError, MalNotFoundError, MalReloginRequiredError, MalThrottledError, MalUnavailableError } from '../mal/errors';
+import { componentLogger, errorFields } from './logger';
+
+const log = componentLogger('api-handler');
 
 /** MAL client errors in the API's error model: what a client can act on, without MAL's internals. */
 export function apiErrorFromMal(error: unknown): ApiError | undefined {
@@ -30,8 +33,8 @@ export function apiHandler<E, T>(name: string, run: (event: E) => Promise<T>): (
         return { error: { errorType: apiError.errorType, message: apiError.message, errorInfo: apiError.errorInfo } };
       }
       const reference = randomUUID();
-      const e = error as Error;
-      console.error(JSON.stringify({ level: 'error', handler: name, reference, error: e?.name, message: e?.message }));
+      const e = error;
+      log.error('handler fault', { handler: name, reference, ...errorFields(e) });
       return { error: { errorType: 'InternalError', message: 'An internal error occurred.', errorInfo: { reference } } };
     }
   };

@@ -6,6 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { componentLogger, errorFields } from './logger';
+
+const log = componentLogger('local-sync-queue');
 
 export interface SyncMessage {
   userId: string;
@@ -105,11 +108,11 @@ export class LocalSyncQueue {
       failed = !!out && out.batchItemFailures.some((f) => f.itemIdentifier === item.id);
     } catch (error) {
       failed = true;
-      console.error(JSON.stringify({ level: 'error', component: 'local-sync-queue', jobId: item.message.jobId, error: (error as Error)?.name, message: (error as Error)?.message }));
+      log.error('sync worker threw', { jobId: item.message.jobId, ...errorFields(error) });
     }
     if (!failed || this.stopped) return;
     if (item.receives >= this.options.maxReceives) {
-      console.error(JSON.stringify({ level: 'error', component: 'local-sync-queue', jobId: item.message.jobId, message: `dropped after ${item.receives} receives` }));
+      log.error('message dropped', { jobId: item.message.jobId, receives: item.receives });
       return;
     }
     const timer = setTimeout(() => {
