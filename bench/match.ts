@@ -1,12 +1,15 @@
 /**
  * Matcher benchmark: accuracy and throughput on labelled match cases against the offline catalog.
  *
- *   npm run bench:match [-- --input FILE] [-- --catalog FILE] [-- --errors]
+ *   npm run bench:match [-- --input FILE | --built fit|holdout|all] [-- --catalog FILE] [-- --errors]
  *
  * Reports top1 (chosen id ∈ expectedMalIds), season1 (chosen id == expectedFirstTv, over cases where
  * it is set), autoPrecision (share of auto-accepted results that are top-1 correct), coverage (share of
- * cases auto-accepted) and casesPerSecond (matching only, catalog loading excluded). The last stdout
- * line is one JSON object with those figures.
+ * cases auto-accepted), franchiseTop1 (the chosen entry is labelled or on the same sequel/prequel chain
+ * as a labelled one, over cases with a usable title), franchiseAutoPrecision (the same among the
+ * auto-accepted), casesPerSecond and casesPerCpuSecond (matching only, catalog loading excluded). The
+ * last stdout line is one JSON object with those figures. `--built` measures the season cases built
+ * from the catalog (bench/season-cases.ts) instead of a file.
  *
  * stderr also sorts the misses by kind, so a figure below target can be read: cases whose title gives
  * no usable MAL query (no matcher can answer those), misses on another entry of the labelled franchise
@@ -22,6 +25,7 @@ import { matchCaseToRequest, parseMatchCase } from '../functions/matching/match-
 import { Matcher } from '../functions/matching/matcher';
 import { buildQueries } from '../functions/matching/queries';
 import type { MatchResult } from '../functions/matching/types';
+import { buildSeasonCases } from './season-cases';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     input: { type: 'string', default: resolve(repoRoot, '../shared/data/matching/dev-cases.jsonl') },
     catalog: { type: 'string', default: resolve(repoRoot, '../shared/data/mal-catalog.jsonl.gz') },
     errors: { type: 'boolean', default: false },
+    built: { type: 'string' },
   },
 });
 
@@ -38,10 +43,17 @@ interface LabelledCase {
 }
 
 const loadStarted = performance.now();
-const source = new CatalogCandidateSource(await loadCatalog(args.catalog));
+const catalogEntries = await loadCatalog(args.catalog);
+const source = new CatalogCandidateSource(catalogEntries);
 process.stderr.write(`catalog: ${source.size} entries indexed in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s\n`);
 
-const lines = readFileSync(args.input, 'utf8').split('\n');
+if (args.built !== undefined && !['fit', 'holdout', 'all'].includes(args.built)) throw new Error(`--built: expected fit, holdout or all, got ${args.built}`);
+const inputName = args.built ? `built season cases (${args.built} split)` : args.input;
+const lines = args.built
+  ? buildSeasonCases(catalogEntries)
+      .filter((c) => args.built === 'all' || c.split === args.built)
+      .map((c) => JSON.stringify(c))
+  : readFileSync(args.input, 'utf8').split('\n');
 const cases = lines.flatMap((line, index) => {
   if (line.trim().length === 0) return [];
   const matchCase = parseMatchCase(line, index + 1);
@@ -87,7 +99,7 @@ cases.forEach(({ matchCase, labels }, index) => {
 });
 
 // Reliability table: does the confidence mean what it says? (bins of confidence vs observed accuracy)
-const bins = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0001];
+const bins = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0001];
 process.stderr.write('reliability (confidence bin: cases, mean confidence, observed top-1 accuracy):\n');
 for (let b = 0; b + 1 < bins.length; b++) {
   const inBin = cases.flatMap(({ labels }, index) => {
@@ -108,7 +120,7 @@ const ranked = cases
   .filter((x) => x.r.malId !== null)
   .sort((a, b) => b.r.confidence - a.r.confidence);
 const tradeOff: string[] = [];
-for (const wantedCoverage of [0.6, 0.7, 0.8, 0.85, 0.88, 0.9]) {
+for (const wantedCoverage of [0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97]) {
   const take = Math.min(ranked.length, Math.round(wantedCoverage * cases.length));
   if (take === 0) continue;
   const right = ranked.slice(0, take).filter((x) => x.correct).length;
@@ -156,6 +168,36 @@ cases.forEach(({ matchCase, labels }, index) => {
 process.stderr.write(`top-1 misses by kind: ${JSON.stringify(misses)}; without a usable query top-1 cannot exceed ${((cases.length - misses.noUsableQuery) / cases.length).toFixed(4)}\n`);
 process.stderr.write(`season-1 misses by kind: ${JSON.stringify(seasonMisses)}\n`);
 
+// Franchise-level figures: the chosen entry is a labelled one or on the same sequel/prequel chain as
+// one (what a series-level label can vouch for), over the cases whose title gives a usable query.
+function sequelFranchiseOf(id: number): Set<number> {
+  const seen = new Set<number>([id]);
+  const queue = [id];
+  while (queue.length > 0 && seen.size < 200) {
+    const [details] = source.detailsSync([queue.shift()!]);
+    for (const related of details?.related_anime ?? []) {
+      if ((related.relation_type === 'sequel' || related.relation_type === 'prequel') && !seen.has(related.node.id)) {
+        seen.add(related.node.id);
+        queue.push(related.node.id);
+      }
+    }
+  }
+  return seen;
+}
+let usable = 0;
+let franchiseRight = 0;
+let franchiseAutoRight = 0;
+cases.forEach(({ matchCase, labels }, index) => {
+  if (buildQueries(matchCaseToRequest(matchCase)).length === 0) return;
+  usable++;
+  const chosen = results[index].malId;
+  if (chosen === null) return;
+  const franchise = sequelFranchiseOf(chosen);
+  const right = labels.expectedMalIds.some((id) => franchise.has(id));
+  if (right) franchiseRight++;
+  if (right && !results[index].needsReview) franchiseAutoRight++;
+});
+
 const round = (x: number) => Math.round(x * 10000) / 10000;
 const summary = {
   cases: cases.length,
@@ -163,7 +205,10 @@ const summary = {
   season1: round(season1Total ? season1 / season1Total : 0),
   autoPrecision: round(autoAccepted ? autoCorrect / autoAccepted : 0),
   coverage: round(autoAccepted / cases.length),
+  franchiseTop1: round(usable ? franchiseRight / usable : 0),
+  franchiseAutoPrecision: round(autoAccepted ? franchiseAutoRight / autoAccepted : 0),
   casesPerSecond: Math.round(cases.length / seconds),
+  casesPerCpuSecond: Math.round(cases.length / cpuSeconds),
 };
-process.stdout.write(`input: ${args.input}\n`);
+process.stdout.write(`input: ${inputName}\n`);
 process.stdout.write(JSON.stringify(summary) + '\n');

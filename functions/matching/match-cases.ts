@@ -1,6 +1,7 @@
 /**
  * The JSONL "match case" format read by the match CLI and the benchmark:
- * `{"id","seriesTitle","seasonTitle"?,"seasonNumber"?,"episodes"?,"year"?,"type"?}` per line
+ * `{"id","seriesTitle","seasonTitle"?,"seasonNumber"?,"episodes"?,"year"?,"type"?,"identifier"?,
+ * "episodeNumbers"?,"airDates"?,"durationMs"?}` per line
  * (benchmark files add expectedMalIds/expectedFirstTv, which are ignored here).
  */
 import type { MalMediaType, MatchRequest } from './types';
@@ -13,6 +14,10 @@ export interface MatchCase {
   episodes?: number | null;
   year?: number | null;
   type?: string | null;
+  identifier?: string | null;
+  episodeNumbers?: number[] | null;
+  airDates?: string[] | null;
+  durationMs?: number | null;
 }
 
 export class MatchCaseError extends Error {
@@ -51,8 +56,23 @@ export function parseMatchCase(line: string, lineNumber: number): MatchCase {
   if (record.type !== undefined && record.type !== null && typeof record.type !== 'string') {
     throw new MatchCaseError('type: expected a string', lineNumber);
   }
+  if (record.identifier !== undefined && record.identifier !== null && typeof record.identifier !== 'string') {
+    throw new MatchCaseError('identifier: expected a string', lineNumber);
+  }
+  const episodeNumbers = record.episodeNumbers;
+  if (episodeNumbers !== undefined && episodeNumbers !== null && (!Array.isArray(episodeNumbers) || !episodeNumbers.every((n) => typeof n === 'number' && Number.isFinite(n)))) {
+    throw new MatchCaseError('episodeNumbers: expected an array of numbers', lineNumber);
+  }
+  const airDates = record.airDates;
+  if (airDates !== undefined && airDates !== null && (!Array.isArray(airDates) || !airDates.every((d) => typeof d === 'string'))) {
+    throw new MatchCaseError('airDates: expected an array of date strings', lineNumber);
+  }
   return {
     id: String(record.id),
+    identifier: (record.identifier as string | null | undefined) ?? undefined,
+    episodeNumbers: (episodeNumbers as number[] | null | undefined) ?? undefined,
+    airDates: (airDates as string[] | null | undefined) ?? undefined,
+    durationMs: optionalNumber(record, 'durationMs', lineNumber),
     seriesTitle: record.seriesTitle,
     seasonTitle: (record.seasonTitle as string | null | undefined) ?? undefined,
     seasonNumber: optionalNumber(record, 'seasonNumber', lineNumber),
@@ -83,5 +103,9 @@ export function matchCaseToRequest(matchCase: MatchCase): MatchRequest {
     episodeCount: matchCase.episodes ?? null,
     year: matchCase.year ?? null,
     mediaType: matchCase.type ? (MEDIA_TYPE_BY_CASE_TYPE[matchCase.type.toLowerCase()] ?? null) : null,
+    episodeNumbers: matchCase.episodeNumbers ?? null,
+    airDates: matchCase.airDates ?? null,
+    durationMs: matchCase.durationMs ?? null,
+    identifier: matchCase.identifier ?? null,
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { MappingCache } from './cache';
 import { decide, FITTED_MODEL, sameFranchise, type ModelCase } from './model';
-import { buildQueries } from './queries';
+import { buildQueries, combinedTitle } from './queries';
 import { baseTitle, normaliseTitle, prepareNormalised, preparedSimilarity, type PreparedTitle, seasonMarkers, statedSeasonNumber, stripVersionTags, withoutDisambiguation } from './text';
 import type {
   CandidateSource,
@@ -60,6 +60,23 @@ interface RequestForms {
   impliedMediaType: MalMediaType | undefined;
   /** Words of each request title form (full and base), for the word-recall signal. */
   words: string[][];
+  /**
+   * Words the season title adds to the series title (markers and version tags aside): an arc name,
+   * "Side B", "Recap". Each one tells entries of one franchise apart, however similar the rest is.
+   */
+  distinct: string[];
+  /** Every word of every request form: a candidate's word outside it is unexplained by the request. */
+  allWords: Set<string>;
+  /** Part/cour the season title names ("Part 2", "Cour 2", "2nd Cour"); undefined when none. */
+  wantedPart: number | undefined;
+  /** CR's own season number (or the identifier's "S2"), which may count cours, recaps or movies. */
+  crSeason: number | undefined;
+  /** CR episode numbers: lowest and highest (null when none given). */
+  episodeRange: { low: number; high: number } | null;
+  /** Earliest air date on CR as a day number (ms / 86400000), NaN when unknown. */
+  firstAirDay: number;
+  /** Media type the episode duration implies: 'movie' for a long single episode, 'tv' for an episode length. */
+  durationType: MalMediaType | undefined;
 }
 
 interface TitleForms {
@@ -87,6 +104,22 @@ interface Candidate {
   statedSeason: number | undefined;
   /** Years from this (first-season) entry to the latest later TV season of its chain; 0 otherwise. */
   laterSpreadYears: number;
+  /** Chain placement (see ChainPlace); null when the chain is unknown. */
+  place: ChainPlace | null;
+}
+
+/** Where a TV/ONA entry sits on its sequel chain, in the ways CR may count it. */
+interface ChainPlace {
+  /** TV season, a later part/cour continuing its season. */
+  position: number;
+  /** 1-based among the chain's TV/ONA entries: every cour counted, as CR often does. */
+  entryIndex: number;
+  /** Part/cour within its season, 1-based. */
+  part: number;
+  /** Episodes of the earlier parts of its season (numbering that runs on within a season); NaN if unknown. */
+  seasonOffset: number;
+  /** Episodes of all earlier TV/ONA entries (numbering that runs on across the show); NaN if unknown. */
+  absoluteOffset: number;
 }
 
 function rawTitles(candidate: MalCandidate): string[] {
@@ -130,10 +163,29 @@ const TYPE_WORDS: Array<[RegExp, MalMediaType]> = [
   [/\b(?:the movie|movie|film|gekijouban)\b/, 'movie'],
 ];
 
+/** CR's "SERIES|S2|E17" identifier: its season number, when it states one. */
+export function identifierSeason(identifier: string | null | undefined): number | undefined {
+  const m = identifier?.match(/\|S(\d{1,3})(?:\||$)/);
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+const DAY_MS = 86_400_000;
+function dayNumber(date: string | undefined): number {
+  if (!date) return NaN;
+  const full = /^\d{4}-\d{2}-\d{2}/.test(date) ? Date.parse(`${date.slice(0, 10)}T00:00:00Z`) : NaN;
+  return Number.isFinite(full) ? Math.floor(full / DAY_MS) : NaN;
+}
+
 function requestForms(request: MatchRequest): RequestForms {
-  const sources = [request.seasonTitle, request.seriesTitle].filter((t): t is string => typeof t === 'string' && t.trim().length > 0);
+  const combined = combinedTitle(request.seriesTitle, request.seasonTitle);
+  const sources = [combined, request.seasonTitle, request.seriesTitle].filter((t): t is string => typeof t === 'string' && t.trim().length > 0);
   const full = [...new Set(sources.map((t) => normaliseTitle(stripVersionTags(t))).filter((t) => t.length > 0))];
   const base = [...new Set(sources.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
+  const seriesWords = new Set(baseTitle(request.seriesTitle ?? '').split(' '));
+  const distinct = request.seasonTitle ? [...new Set(baseTitle(request.seasonTitle).split(' ').filter((w) => w.length > 0 && !seriesWords.has(w)))] : [];
+  let wantedPart: number | undefined;
+  for (const title of sources) wantedPart ??= seasonMarkers(title).find((m) => m.kind === 'part')?.number;
   // The season title's own marker ("… 2", "Season 3") beats the CR position, which counts only the
   // seasons of one CR series listing (a sequel listed as its own CR series is "season 1" there).
   let stated: number | undefined;
@@ -142,7 +194,7 @@ function requestForms(request: MatchRequest): RequestForms {
     stated ??= statedSeasonNumber(title);
     weak ??= statedSeasonNumber(title, true);
   }
-  const explicitNumber = typeof request.seasonNumber === 'number' && request.seasonNumber > 0 ? request.seasonNumber : undefined;
+  const explicitNumber = typeof request.seasonNumber === 'number' && request.seasonNumber > 0 ? request.seasonNumber : identifierSeason(request.identifier);
   const wantedSeason = stated ?? weak ?? explicitNumber;
   const seasonIsExplicit = stated !== undefined || explicitNumber !== undefined;
   const primary = full[0] ?? '';
@@ -155,10 +207,27 @@ function requestForms(request: MatchRequest): RequestForms {
     }
   }
   const words = [...new Set([...full, ...base])].map((form) => form.split(' ').filter((w) => w.length > 0));
+  const numbers = (request.episodeNumbers ?? []).filter((n) => Number.isFinite(n) && n >= 0);
+  const episodeRange = numbers.length > 0 ? { low: Math.min(...numbers), high: Math.max(...numbers) } : null;
+  let firstAirDay = NaN;
+  for (const date of request.airDates ?? []) {
+    const day = dayNumber(date);
+    if (Number.isFinite(day) && !(day >= firstAirDay)) firstAirDay = day;
+  }
+  const duration = request.durationMs ?? null;
+  const single = !episodeRange || episodeRange.high - episodeRange.low < 1;
+  const durationType: MalMediaType | undefined = duration && duration > 0 ? (duration >= 55 * 60_000 && single ? 'movie' : duration < 40 * 60_000 ? 'tv' : undefined) : undefined;
   return {
     full,
     base,
     words,
+    distinct,
+    allWords: new Set(words.flat()),
+    wantedPart,
+    crSeason: explicitNumber,
+    episodeRange,
+    firstAirDay,
+    durationType,
     preparedFull: full.map(prepareNormalised),
     preparedBase: [...new Set(base)].map(prepareNormalised),
     wantedSeason,
@@ -244,6 +313,86 @@ function wordRecall(forms: RequestForms, titles: TitleForms): number {
     }
   }
   return best;
+}
+
+/**
+ * Share of the season title's own words (see RequestForms.distinct) that the candidate's closest title
+ * lacks. "Side A" against an entry titled "… Side B" misses "a" whatever the overall similarity.
+ */
+function distinctMissing(forms: RequestForms, titles: TitleForms): number {
+  if (forms.distinct.length === 0) return 0;
+  let best = forms.distinct.length;
+  for (const title of titles.preparedNormalised) {
+    let missing = 0;
+    for (const w of forms.distinct) if (!title.tokenSet.has(w)) missing++;
+    if (missing < best) best = missing;
+    if (best === 0) break;
+  }
+  return best / forms.distinct.length;
+}
+
+/**
+ * Words of the candidate's closest title that no request form explains (markers aside), capped at 3,
+ * as a share of 3: "Recap", "Memories", a second arc name the request does not carry.
+ */
+function extraWords(forms: RequestForms, titles: TitleForms): number {
+  let best = 3;
+  for (const title of titles.preparedBase) {
+    let extra = 0;
+    for (const w of title.tokenSet) if (!forms.allWords.has(w)) extra++;
+    if (extra < best) best = extra;
+    if (best === 0) break;
+  }
+  return best / 3;
+}
+
+/** Part/cour agreement: the named part, or the first part when the request names none. */
+function partFit(forms: RequestForms, candidate: Candidate): number {
+  const part = candidate.place?.part ?? (isLaterPart(candidate.details) ? 2 : 1);
+  if (forms.wantedPart !== undefined) return part === forms.wantedPart ? 1 : 0;
+  return part === 1 ? 0.5 : 0;
+}
+
+/**
+ * Fit of the CR episode numbers to a candidate, and the offset they imply (MAL episode = CR episode −
+ * offset). Numbers running on from an earlier season (13…24) fit the entry that starts after exactly
+ * that many episodes of its chain; numbers within the entry's own count fit it with no offset.
+ */
+function episodeRangeFit(range: { low: number; high: number }, candidate: Candidate): { fit: number; offset: number } {
+  const episodes = candidate.details.num_episodes && candidate.details.num_episodes > 0 ? candidate.details.num_episodes : undefined;
+  const place = candidate.place;
+  if (range.low > 1) {
+    for (const offset of [place?.seasonOffset, place?.absoluteOffset]) {
+      if (offset === undefined || !Number.isFinite(offset) || offset <= 0 || offset !== range.low - 1) continue;
+      return { fit: episodes === undefined || range.high - offset <= episodes ? 1 : 0.6, offset };
+    }
+    if (episodes === undefined) return { fit: 0.4, offset: 0 };
+    return { fit: range.high <= episodes ? 0.8 : 0.05, offset: 0 };
+  }
+  if (episodes === undefined) return { fit: 0.5, offset: 0 };
+  if (range.high <= episodes) return { fit: 1, offset: 0 };
+  // More CR episodes than the entry has: a split cour (the next entry continues) or the wrong entry.
+  return { fit: range.high <= episodes * 2.2 ? 0.45 : 0.15, offset: 0 };
+}
+
+/**
+ * Fit of the season's first CR air date to the candidate's start: a simulcast starts within days, a
+ * dub weeks or months later; a season that aired before the entry started is another entry.
+ */
+function airDateFit(firstAirDay: number, details: MalAnimeDetails): number {
+  const start = dayNumber(details.start_date);
+  if (!Number.isFinite(start)) {
+    const year = startYear(details);
+    if (!Number.isFinite(year)) return 0.4;
+    const gap = new Date(firstAirDay * DAY_MS).getUTCFullYear() - year;
+    return gap === 0 ? 0.8 : gap === 1 ? 0.5 : gap < 0 ? 0 : 0.2;
+  }
+  const lag = firstAirDay - start;
+  if (lag < -10) return 0;
+  if (lag <= 14) return 1;
+  if (lag <= 120) return 0.7;
+  if (lag <= 400) return 0.4;
+  return 0.15;
 }
 
 function isMainLineType(type: MalMediaType | undefined): boolean {
@@ -367,14 +516,18 @@ export class Matcher {
     }
     const candidates = new Map<number, Candidate>();
     const shortlist = new Set(shortlistIds);
+    // A season-level request (a season named, words beyond the series title, running numbers) weighs
+    // every TV/ONA entry of the chains found: the right cour is often not among the search hits.
+    const seasonLevel = forms.seasonIsExplicit || forms.distinct.length > 0 || (forms.episodeRange?.low ?? 1) > 1;
     for (const chain of chains.values()) {
-      const positions = mainLinePositions(chain);
+      const places = mainLinePlaces(chain);
+      const positions = places.map((p) => p?.position ?? null);
       const years = chain.map(startYear);
       chain.forEach((details, index) => {
         const inShortlist = shortlist.has(details.id);
         const atWantedSeason = forms.wantedSeason !== undefined && positions[index] === forms.wantedSeason;
         const isFirstSeason = positions[index] === 1;
-        if (!inShortlist && !atWantedSeason && !isFirstSeason) return;
+        if (!inShortlist && !atWantedSeason && !isFirstSeason && !(seasonLevel && places[index] !== null)) return;
         // Years from this entry to the chain's latest later TV season (franchise spread).
         let latestLater = NaN;
         for (let j = index + 1; j < chain.length; j++) {
@@ -388,13 +541,14 @@ export class Matcher {
           position: positions[index],
           statedSeason: statedSeasonOf(details),
           laterSpreadYears: Math.max(0, spread),
+          place: places[index],
         });
       });
     }
     for (const id of shortlistIds) {
       const details = detailsById.get(id);
       if (details && !candidates.has(id)) {
-        candidates.set(id, { details, titles: titleForms(details), root: id, position: null, statedSeason: statedSeasonOf(details), laterSpreadYears: 0 });
+        candidates.set(id, { details, titles: titleForms(details), root: id, position: null, statedSeason: statedSeasonOf(details), laterSpreadYears: 0, place: null });
       }
     }
 
@@ -420,6 +574,7 @@ export class Matcher {
         title: candidate.details.title,
         mediaType: candidate.details.media_type,
         score: decision.probabilities[i],
+        choiceProbability: decision.probabilities[i],
         utility: decision.utilities[i],
         signals: featured[i].signals,
       }))
@@ -427,6 +582,8 @@ export class Matcher {
     const reported = scored.slice(0, this.options.reportedCandidates);
     const best = scored[0];
     if (best.signals.title < this.options.minimumTitleSimilarity) {
+      // The matcher chose none of them: none may look likelier than "no match" to a reviewer.
+      consistentScores(scored, 0);
       return {
         result: noMatch(
           `no good candidate: best title similarity ${best.signals.title.toFixed(2)} ("${best.title}") is below ${this.options.minimumTitleSimilarity}`,
@@ -443,12 +600,18 @@ export class Matcher {
     const margin = rival ? best.utility! - rival.utility! : best.utility!;
     const confidence = Math.round(decision.confidence * 1000) / 1000;
     const needsReview = confidence < this.options.autoAcceptThreshold;
-    const segments = this.segmentsFor(best.malId, request.episodeCount ?? null, detailsById);
+    const chosen = list[list.findIndex((l) => l.details.id === best.malId)];
+    const segments = forms.episodeRange
+      ? this.segmentsFor(best.malId, forms.episodeRange.low, forms.episodeRange.high, episodeRangeFit(forms.episodeRange, chosen).offset, detailsById)
+      : this.segmentsFor(best.malId, 1, request.episodeCount ?? null, 0, detailsById);
+    consistentScores(scored, confidence);
 
     const text = [
-      `MAL ${best.malId} "${best.title}" (${best.mediaType ?? 'unknown type'}) utility ${best.utility!.toFixed(2)}, choice probability ${best.score.toFixed(3)}`,
+      `MAL ${best.malId} "${best.title}" (${best.mediaType ?? 'unknown type'}) utility ${best.utility!.toFixed(2)}, choice probability ${(best.choiceProbability ?? 0).toFixed(3)}`,
       `title ${best.signals.title.toFixed(2)} via "${best.signals.titleMatchedOn}"`,
-      `season ${best.signals.season.toFixed(2)} (chain position ${best.signals.chainPosition ?? '?'}, wanted ${forms.wantedSeason ?? 'first'})`,
+      `season ${best.signals.season.toFixed(2)} (chain position ${best.signals.chainPosition ?? '?'}${chosen.place && chosen.place.part > 1 ? ` part ${chosen.place.part}` : ''}, wanted ${forms.wantedSeason ?? 'first'}${forms.wantedPart ? ` part ${forms.wantedPart}` : ''})`,
+      forms.distinct.length > 0 ? `season-title words ${JSON.stringify(forms.distinct.join(' '))}: ${Math.round((1 - distinctMissing(forms, chosen.titles)) * 100)}% found` : '',
+      segments[0] && segments[0].episodeOffset !== 0 ? `episodes ${segments[0].firstEpisode}… → MAL episode − ${segments[0].episodeOffset}` : '',
       `type ${best.signals.mediaType.toFixed(2)}, year ${best.signals.year.toFixed(2)}, episodes ${best.signals.episodes.toFixed(2)}`,
       rival ? `lead over other titles ${margin.toFixed(2)} (next: MAL ${rival.malId} "${rival.title}")` : 'no rival title',
       bestCandidate.laterSpread > 0 ? `franchise has later seasons up to ${Math.round(bestCandidate.laterSpread * 10)}+ years on` : '',
@@ -491,8 +654,10 @@ export class Matcher {
       chainPosition: candidate.position,
       mediaType: mediaTypeFit(wantedType, details.media_type),
       year: request.year ? yearFit(request.year, year) : Number.isFinite(year) ? Math.max(-1, Math.min(1, (year - 2008) / 12)) : 0,
-      episodes: episodeFit(request.episodeCount, details),
+      episodes: episodeFit(request.episodeCount ?? (forms.episodeRange ? forms.episodeRange.high - forms.episodeRange.low + 1 : null), details),
     };
+    const range = forms.episodeRange ? episodeRangeFit(forms.episodeRange, candidate) : null;
+    const place = candidate.place;
     const x = [
       signals.title,
       signals.title >= 0.97 ? 1 : 0,
@@ -500,11 +665,19 @@ export class Matcher {
       forms.seasonIsExplicit ? 0 : season,
       request.mediaType ? signals.mediaType : 0,
       !request.mediaType && forms.impliedMediaType ? signals.mediaType : 0,
-      wantedType ? 0 : signals.mediaType,
+      wantedType || forms.durationType ? 0 : signals.mediaType,
       request.year ? signals.year : 0,
       request.year ? 0 : signals.year,
-      signals.episodes - 0.5,
+      range ? 0 : signals.episodes - 0.5,
       wordRecall(forms, candidate.titles),
+      distinctMissing(forms, candidate.titles),
+      extraWords(forms, candidate.titles),
+      // CR's own number read as a count of every TV/ONA entry (cours, recaps counted as seasons).
+      forms.crSeason !== undefined && place ? (place.entryIndex === forms.crSeason ? 1 : 0) : 0,
+      partFit(forms, candidate),
+      range ? range.fit - 0.5 : 0,
+      Number.isFinite(forms.firstAirDay) ? airDateFit(forms.firstAirDay, details) - 0.5 : 0,
+      forms.durationType && !request.mediaType ? mediaTypeFit(forms.durationType, details.media_type) - 0.5 : 0,
     ];
     return { x, signals };
   }
@@ -539,12 +712,12 @@ export class Matcher {
   }
 
   /** One CR season may run across several MAL entries (split cours): follow sequels until the episodes fit. */
-  private segmentsFor(malId: number, episodeCount: number | null, known: Map<number, MalAnimeDetails>): MatchSegment[] {
-    const segments: MatchSegment[] = [{ malId, firstEpisode: 1, lastEpisode: null, episodeOffset: 0 }];
-    if (!episodeCount) return segments;
+  private segmentsFor(malId: number, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>): MatchSegment[] {
+    const segments: MatchSegment[] = [{ malId, firstEpisode, lastEpisode: null, episodeOffset: offset }];
+    if (!lastEpisode) return segments;
     let current = known.get(malId);
-    let covered = 0;
-    while (current?.num_episodes && covered + current.num_episodes < episodeCount && segments.length < 4) {
+    let covered = offset;
+    while (current?.num_episodes && covered + current.num_episodes < lastEpisode && segments.length < 4) {
       const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
       const sequel = sequelId === undefined ? undefined : known.get(sequelId);
       if (!sequel || !isMainLineType(sequel.media_type)) break;
@@ -580,16 +753,33 @@ function isLaterPart(details: MalAnimeDetails): boolean {
  * 1-based TV-season position of each chain entry (null for movies, OVAs, …). A second part/cour of the
  * same season does not start a new season.
  */
-function mainLinePositions(chain: MalAnimeDetails[]): Array<number | null> {
+function mainLinePlaces(chain: MalAnimeDetails[]): Array<ChainPlace | null> {
   let position = 0;
+  let entryIndex = 0;
+  let part = 0;
+  let seasonOffset = 0;
+  let absoluteOffset = 0;
+  let previousEpisodes = 0;
   let previousStated: number | undefined;
   return chain.map((details) => {
     if (!isMainLineType(details.media_type)) return null;
     const stated = statedSeasonOf(details);
+    // Only two titles stating the same season (or a "Part 2") continue one season; a stated number
+    // equal to a merely counted position does not (western counting skips short arcs).
     const continuesSeason = position > 0 && (isLaterPart(details) || (stated !== undefined && stated === previousStated));
-    if (!continuesSeason) position++;
-    previousStated = stated ?? position;
-    return position;
+    entryIndex++;
+    if (entryIndex > 1) absoluteOffset += previousEpisodes;
+    if (continuesSeason) {
+      part++;
+      seasonOffset += previousEpisodes;
+    } else {
+      position++;
+      part = 1;
+      seasonOffset = 0;
+    }
+    previousStated = stated;
+    previousEpisodes = details.num_episodes && details.num_episodes > 0 ? details.num_episodes : NaN;
+    return { position, entryIndex, part, seasonOffset, absoluteOffset };
   });
 }
 
@@ -605,6 +795,22 @@ function seasonFit(forms: RequestForms, candidate: Candidate): number {
   // No chain information: a main-line entry without a season marker is most likely a first season.
   if (!isMainLine) return 0.3;
   return wanted === 1 ? 0.7 : 0.3;
+}
+
+/**
+ * Turns the candidates' choice probabilities into scores that agree with the decision: the chosen
+ * candidate (first) gets the confidence, the others share 1 − confidence by choice probability and
+ * stay at or below it. With no choice (confidence 0) every score is 0.
+ */
+function consistentScores(scored: ScoredCandidate[], confidence: number): void {
+  if (scored.length === 0) return;
+  const bestP = scored[0].choiceProbability ?? 0;
+  const rest = 1 - bestP;
+  scored.forEach((candidate, index) => {
+    const p = candidate.choiceProbability ?? 0;
+    const share = index === 0 ? confidence : confidence === 0 || rest <= 0 ? 0 : Math.min(confidence, ((1 - confidence) * p) / rest);
+    candidate.score = Math.round(share * 10000) / 10000;
+  });
 }
 
 function franchiseOf(candidate: Candidate): Set<number> {

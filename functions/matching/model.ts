@@ -27,6 +27,15 @@ import { AUTO_ACCEPT_THRESHOLD, CHOICE_WEIGHTS, CONFIDENCE_WEIGHTS } from './mod
  * - episodes: episode-count fit − 0.5 (0 when either count is unknown).
  * - wordRecall: share (by length) of a request form's words found among one candidate title's words,
  *   best over forms and titles (a missing distinctive word is evidence against the candidate).
+ * - distinctMissing: share of the season title's own words (those the series title lacks: an arc
+ *   name, "Side B", "Recap") missing from the candidate's closest title; 0 when there are none.
+ * - extraWords: words of the candidate's closest title that no request form explains, /3 (capped).
+ * - entryIndex: 1 when CR's season number equals the candidate's index among its chain's TV/ONA
+ *   entries (CR counting every cour), 0 otherwise or when no number is given.
+ * - partFit: the part/cour named by the request (or the first when none) against the candidate's.
+ * - episodeRange: fit of CR's episode numbers (running on or restarting) − 0.5; 0 when none given.
+ * - airDate: fit of the first CR air date to the candidate's start − 0.5; 0 when none given.
+ * - typeByDuration: media-type fit to what the episode duration implies (movie / episode) − 0.5.
  */
 export const CHOICE_FEATURES = [
   'title',
@@ -40,6 +49,13 @@ export const CHOICE_FEATURES = [
   'recency',
   'episodes',
   'wordRecall',
+  'distinctMissing',
+  'extraWords',
+  'entryIndex',
+  'partFit',
+  'episodeRange',
+  'airDate',
+  'typeByDuration',
 ] as const;
 
 /**

@@ -6,6 +6,22 @@
 import { baseTitle, normaliseTitle, stripVersionTags, truncateAtWord } from './text';
 import type { MatchRequest } from './types';
 
+/**
+ * The season title read as a subtitle of the series title: "Entertainment District Arc" under
+ * "Demon Slayer: Kimetsu no Yaiba" names "Demon Slayer: Kimetsu no Yaiba Entertainment District Arc".
+ * A season title that already carries most of the series title's words stands alone (undefined).
+ */
+export function combinedTitle(seriesTitle: string | undefined, seasonTitle: string | undefined): string | undefined {
+  if (!seriesTitle || !seasonTitle) return undefined;
+  const seriesWords = new Set(baseTitle(seriesTitle).split(' ').filter((w) => w.length > 0));
+  const seasonWords = new Set(baseTitle(seasonTitle).split(' ').filter((w) => w.length > 0));
+  if (seriesWords.size === 0) return undefined;
+  let shared = 0;
+  for (const w of seriesWords) if (seasonWords.has(w)) shared++;
+  if (shared / seriesWords.size >= 0.6) return undefined;
+  return `${stripVersionTags(seriesTitle)} ${stripVersionTags(seasonTitle)}`.replace(/\s+/g, ' ').trim();
+}
+
 export const MAL_QUERY_MIN = 3;
 export const MAL_QUERY_MAX = 64;
 
@@ -19,6 +35,9 @@ function subtitleLess(title: string): string | undefined {
 export function buildQueries(request: MatchRequest, maxQueries = 6): string[] {
   const sources = [request.seasonTitle, request.seriesTitle].filter((t): t is string => typeof t === 'string' && t.trim().length > 0);
   const phrasings: string[] = [];
+  // A season title that is only a subtitle ("Entertainment District Arc") is searched under its series.
+  const combined = combinedTitle(request.seriesTitle, request.seasonTitle);
+  if (combined) phrasings.push(combined);
   for (const title of sources) {
     const clean = stripVersionTags(title).replace(/\s+/g, ' ').trim();
     phrasings.push(clean);

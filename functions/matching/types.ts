@@ -69,14 +69,31 @@ export interface MatchRequest {
   year?: number | null;
   /** Expected MAL media type when known (a CR movie → 'movie'). */
   mediaType?: MalMediaType | null;
+  /**
+   * The season's episode numbers as Crunchyroll shows them (`episode_number`, e.g. 13…24 when the
+   * numbering runs on from an earlier season). When given, the result's segments are in these numbers.
+   */
+  episodeNumbers?: number[] | null;
+  /** Air dates of the season's episodes on Crunchyroll (ISO dates; `episode_air_date`). */
+  airDates?: string[] | null;
+  /** Typical episode duration in milliseconds (`duration_ms`): a movie runs far longer than an episode. */
+  durationMs?: number | null;
+  /** CR's episode `identifier` ("GDKHZEJ0K|S2|E17"): its season part stands in when seasonNumber is missing. */
+  identifier?: string | null;
 }
 
 export interface ScoredCandidate {
   malId: number;
   title: string;
   mediaType?: MalMediaType;
-  /** Choice probability among the request's candidates (0..1; candidates are ranked by `utility`). */
+  /**
+   * Estimated probability that this candidate is the right entry, consistent with the decision: the
+   * chosen one carries the result's confidence, the others share what is left (by choice probability)
+   * and never exceed it; 0 for every candidate when the matcher chose none.
+   */
   score: number;
+  /** Choice probability among the candidates the matcher weighed (softmax of `utility`). */
+  choiceProbability?: number;
   /** The choice model's utility (log-odds scale); higher is better. */
   utility?: number;
   signals: MatchSignals;
@@ -98,7 +115,10 @@ export interface MatchSignals {
   episodes: number;
 }
 
-/** One CR episode range mapped to one MAL entry: MAL episode = CR episode − episodeOffset. */
+/**
+ * One CR episode range mapped to one MAL entry: MAL episode = CR episode − episodeOffset. The CR
+ * episode numbers are the request's `episodeNumbers` when it gives them, else 1…episodeCount.
+ */
 export interface MatchSegment {
   malId: number;
   firstEpisode: number;

@@ -201,7 +201,7 @@ describe('model', () => {
   const candidate = (malId: number, title: number, franchise: number[] = [malId]) => ({
     malId,
     // CHOICE_FEATURES order; wordRecall follows the title similarity here.
-    x: [title, title >= 0.97 ? 1 : 0, 0, 1, 0, 0, 1, 0, 0.5, 0, title],
+    x: [title, title >= 0.97 ? 1 : 0, 0, 1, 0, 0, 1, 0, 0.5, 0, title, ...new Array(CHOICE_FEATURES.length - 11).fill(0)],
     franchise: new Set(franchise),
     title,
     laterSpread: 0,
