@@ -62,6 +62,19 @@ export const USER_MAPPING_PREFIX = 'USER#';
 export function userMappingSk(userId: string): string {
   return `${USER_MAPPING_PREFIX}${userId}`;
 }
+/** The matcher's result for one season and request fingerprint (automatic entries are never keyed by season alone). */
+export function automaticMappingSk(fingerprint: string): string {
+  return `AUTO#${fingerprint}`;
+}
+export const VOTE_PREFIX = 'VOTE#';
+/** One MAL account's confirmation of a season (one vote per MAL account). */
+export function voteSk(malUserId: number): string {
+  return `${VOTE_PREFIX}${malUserId}`;
+}
+/** The agreement of the votes with one identity fingerprint. */
+export function agreedMappingSk(identity: string): string {
+  return `AGREED#${identity}`;
+}
 /** Shared, non-user MAL facts about one anime, kept beside the mappings. */
 export function animeInfoKey(malId: number): { seasonKey: string; sk: string } {
   return { seasonKey: `ANIME#${malId}`, sk: 'INFO' };
@@ -71,4 +84,14 @@ export function animeInfoKey(malId: number): { seasonKey: string; sk: string } {
 /** One user's counter of one per-user limit in one window. */
 export function userLimitBucket(userId: string, limit: string, windowStart: number): string {
   return `user#${userId}#${limit}#${windowStart}`;
+}
+
+// ---- mal-cache (partition: cacheKey) ----
+/** MAL's answer to one search (query folded to lower case, with the hit limit asked). */
+export function malSearchCacheKey(query: string, limit: number): string {
+  return `SEARCH#${limit}#${query}`;
+}
+/** MAL's details of one anime. */
+export function malAnimeCacheKey(malId: number): string {
+  return `ANIME#${malId}`;
 }

@@ -31,6 +31,7 @@ export type TableId =
   | 'users'
   | 'series-data'
   | 'mal-mappings'
+  | 'mal-cache'
   | 'sync-jobs'
   | 'sync-history'
   | 'rate-limits';
@@ -75,9 +76,17 @@ export const TABLES: readonly TableDefinition[] = [
   },
   {
     id: 'mal-mappings',
-    purpose: 'The shared CR season → MAL entry cache: automatic matches, user confirmations, agreed mappings.',
+    purpose: 'The shared CR season → MAL entry cache: automatic matches (by request fingerprint), votes, agreed and curated mappings.',
     partitionKey: { name: 'seasonKey', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
+    // Automatic results (and remembered "no match") expire so they are decided again.
+    timeToLiveAttribute: 'expiresAtEpoch',
+  },
+  {
+    id: 'mal-cache',
+    purpose: "MAL's public answers shared by every user (search results, anime details), expiring; never user data.",
+    partitionKey: { name: 'cacheKey', type: 'S' },
+    timeToLiveAttribute: 'expiresAtEpoch',
   },
   {
     id: 'sync-jobs',

@@ -21,6 +21,7 @@ export function request(ctx: Context<MutationPublishSyncProgressArgs>) {
       processed: event.processed,
       total: event.total,
       currentSeries: event.currentSeries ?? null,
+      etaSeconds: event.etaSeconds ?? null,
       // AWSJSON arrives parsed; AppSync serialises objects back to JSON strings on the way out.
       change: event.change ?? null,
       error: event.error ?? null,

@@ -21,7 +21,7 @@ export const handler = apiHandler('sync-control', async (event: SyncControlEvent
     case 'retrySync':
       return retrySync(event.userId, event.args.jobId ?? '', { enqueue: sendSyncMessage });
     case 'confirmMatch':
-      return confirmMatch(event.userId, event.args.input as ConfirmMatchInput);
+      return confirmMatch(event.userId, event.args.input as ConfirmMatchInput, { session: malSessionForUser });
     case 'matchCandidates':
       return matchCandidates(event.userId, event.args.seasonKey ?? '', { session: malSessionForUser });
     case 'jobPlan':

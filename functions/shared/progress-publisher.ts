@@ -11,7 +11,7 @@ import { signGraphQLRequest, type IamCredentials } from './iam-signer';
 export const PUBLISH_SYNC_PROGRESS = /* GraphQL */ `
   mutation PublishSyncProgress($event: SyncProgressInput!) {
     publishSyncProgress(event: $event) {
-      jobId userId seq status phase processed total currentSeries change error summary at
+      jobId userId seq status phase processed total currentSeries etaSeconds change error summary at
     }
   }
 `;

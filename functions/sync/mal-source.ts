@@ -28,7 +28,7 @@ export function animeInfoOf(anime: MalAnime): AnimeInfo {
   };
 }
 
-function candidateOf(anime: MalAnime): MalCandidate {
+export function candidateOf(anime: MalAnime): MalCandidate {
   return {
     id: anime.id,
     title: anime.title,
@@ -37,6 +37,15 @@ function candidateOf(anime: MalAnime): MalCandidate {
     num_episodes: anime.numEpisodes,
     start_season: anime.startSeason ? { year: anime.startSeason.year, season: anime.startSeason.season as MalSeasonName } : undefined,
     start_date: anime.startDate,
+  };
+}
+
+export function detailsOf(anime: MalAnime): MalAnimeDetails {
+  return {
+    ...candidateOf(anime),
+    status: anime.status as MalAiringStatus | undefined,
+    end_date: anime.endDate,
+    related_anime: (anime.relatedAnime ?? []).map((r) => ({ node: { id: r.id, title: r.title }, relation_type: r.relationType as MalRelationType })),
   };
 }
 
@@ -71,12 +80,7 @@ export class MalCandidateSource implements CandidateSource {
         throw error;
       }
       this.remember(anime);
-      out.push({
-        ...candidateOf(anime),
-        status: anime.status as MalAiringStatus | undefined,
-        end_date: anime.endDate,
-        related_anime: (anime.relatedAnime ?? []).map((r) => ({ node: { id: r.id, title: r.title }, relation_type: r.relationType as MalRelationType })),
-      });
+      out.push(detailsOf(anime));
     }
     return out;
   }

@@ -15,6 +15,8 @@ export interface ProgressEvent {
   processed: number;
   total: number;
   currentSeries?: string | null;
+  /** Estimated seconds left in the current step, when it can be told. */
+  etaSeconds?: number | null;
   change?: unknown;
   error?: unknown;
   summary?: unknown;
@@ -71,11 +73,11 @@ export class ProgressReporter {
     this.send(this.base(processed, total));
   }
 
-  /** Step progress: coalesced. */
-  progress(processed: number, total: number, currentSeries?: string | null): void {
-    const event = { ...this.base(processed, total), currentSeries: currentSeries ?? null };
+  /** Step progress: coalesced, except the step's last count (processed = total), which always goes out. */
+  progress(processed: number, total: number, currentSeries?: string | null, etaSeconds?: number | null): void {
+    const event = { ...this.base(processed, total), currentSeries: currentSeries ?? null, ...(etaSeconds === undefined ? {} : { etaSeconds }) };
     const wait = this.lastSentAt + this.minIntervalMs - Date.now();
-    if (wait <= 0) {
+    if (wait <= 0 || (total > 0 && processed >= total)) {
       this.send(event);
       return;
     }

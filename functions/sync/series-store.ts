@@ -4,6 +4,7 @@
  * resumed job may do it again).
  */
 import type { CrSeason } from '../history';
+import type { SeasonFacts } from '../matching/from-history';
 import { MAX_ITEM_BYTES, itemSizeBytes } from '../shared/dynamo';
 import { loadSeries, putSeries, seriesSk, type StoredSeason, type StoredSeries } from './store';
 
@@ -13,6 +14,21 @@ const SERIES_ITEM_BUDGET = MAX_ITEM_BYTES - 16 * 1024;
 export interface StoreSeriesResult {
   /** Series whose episode list is too long for one item: synced to MAL, but not kept for Query.series. */
   tooLarge: Array<{ seriesId: string; title: string; episodes: number }>;
+  /** Each season of the job with everything the user ever sent of it (what matching reads). */
+  facts: Map<string, SeasonFacts>;
+}
+
+/** A stored season's facts for the matcher (the same canonical request as the history's own season). */
+export function factsOfStoredSeason(seriesTitle: string, season: StoredSeason): SeasonFacts {
+  return {
+    seasonKey: season.seasonKey,
+    seriesTitle,
+    seasonTitle: season.title,
+    seasonNumber: season.seasonNumber,
+    isMovie: season.isMovie,
+    numberingOffset: season.numberingOffset,
+    episodes: season.episodes,
+  };
 }
 
 function storedSeason(season: CrSeason): StoredSeason {
@@ -73,6 +89,11 @@ export async function storeSeries(userId: string, seasons: CrSeason[]): Promise<
     }
     Object.assign(old, { ...fresh, match: old.match ?? null, episodes: [...episodes.values()].sort((a, b) => a.number - b.number) });
   }
+  const facts = new Map<string, SeasonFacts>();
+  for (const season of seasons) {
+    const stored = bySeries.get(season.seriesId)?.seasons.find((s) => s.seasonKey === season.seasonKey);
+    if (stored) facts.set(season.seasonKey, factsOfStoredSeason(season.seriesTitle, stored));
+  }
   const fitting: StoredSeries[] = [];
   const tooLarge: StoreSeriesResult['tooLarge'] = [];
   for (const series of bySeries.values()) {
@@ -80,5 +101,5 @@ export async function storeSeries(userId: string, seasons: CrSeason[]): Promise<
     else tooLarge.push({ seriesId: series.seriesId, title: series.title, episodes: series.seasons.reduce((n, s) => n + s.episodes.length, 0) });
   }
   await putSeries(fitting);
-  return { tooLarge };
+  return { tooLarge, facts };
 }

@@ -11,8 +11,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { normaliseHistory } from '../history';
 import { storeSeries } from './series-store';
 import type { CrSeason } from '../history';
-import { Matcher } from '../matching/matcher';
-import type { MatchResult } from '../matching/types';
+import { runMatchPhase } from './match-phase';
+import type { SeasonFacts } from '../matching/from-history';
 import { MalBadRequestError, MalError, MalNotFoundError, MalReloginRequiredError } from '../mal/errors';
 import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
@@ -20,10 +20,9 @@ import { METRIC } from '#contract/metrics';
 import { emitMetric } from '../shared/metrics';
 import type { SyncSettings } from '#contract/settings';
 import { changeIdFor, patchIsApplied, planChanges, type AnimeInfo, type CurrentEntry, type PlannerMatch, type PlannerSeason } from './planner';
-import { MalCandidateSource, animeInfoOf, listStateOf, type MalSessionLike } from './mal-source';
+import { animeInfoOf, listStateOf, type MalSessionLike } from './mal-source';
 import { ProgressReporter, type PublishProgress } from './progress';
 import {
-  DynamoDbMappingCache,
   LostJobError,
   acquireLock,
   animeInfoIsFresh,
@@ -32,7 +31,6 @@ import {
   claimJob,
   getJob,
   loadAnimeInfo,
-  loadMatchChoices,
   loadParts,
   loadPlan,
   loadSeries,
@@ -128,10 +126,10 @@ export class SyncRun {
     }
   }
 
-  private async setPhase(phase: SyncPhase, extra: Record<string, unknown> = {}): Promise<void> {
+  private async setPhase(phase: SyncPhase, extra: Record<string, unknown> = {}, total = 0): Promise<void> {
     await updateJob(this.userId, this.jobId, this.owner, { phase, ...extra });
     this.job.phase = phase;
-    this.reporter.phaseChanged('RUNNING', phase);
+    this.reporter.phaseChanged('RUNNING', phase, 0, total);
   }
 
   async run(): Promise<RunOutcome> {
@@ -192,7 +190,7 @@ export class SyncRun {
     const parts = await loadParts(this.userId, this.jobId);
     const history = normaliseHistory(combineParts(this.job.format, parts), { watchedThreshold: this.settings.watchedThreshold });
     const seasons = allSeasons(history);
-    const { tooLarge } = await storeSeries(this.userId, seasons);
+    const { tooLarge, facts } = await storeSeries(this.userId, seasons);
     if (tooLarge.length > 0) {
       this.errors = appendErrors(
         this.errors,
@@ -206,8 +204,8 @@ export class SyncRun {
     await this.step('normalised');
 
     // MATCHING
-    await this.setPhase('MATCHING', { 'counts.seasons': seasons.length });
-    const matches = await this.matchSeasons(session, seasons);
+    await this.setPhase('MATCHING', { 'counts.seasons': seasons.length }, seasons.length);
+    const matches = await this.matchSeasons(session, seasons, facts);
     await this.step('matched');
 
     // READING_LIST
@@ -230,79 +228,17 @@ export class SyncRun {
     return plan;
   }
 
-  private async matchSeasons(session: MalSessionLike, seasons: CrSeason[]): Promise<Map<string, PlannerMatch>> {
-    const cache = new DynamoDbMappingCache();
-    await cache.prefetch(seasons.map((s) => s.seasonKey));
-    const choices = await loadMatchChoices(this.userId);
-    const source = new MalCandidateSource(session);
-    const matcher = new Matcher(source, { cache, autoAcceptThreshold: this.settings.autoAcceptThreshold });
-    const matches = new Map<string, PlannerMatch>();
-    const stored = new Map<string, StoredSeasonMatch>();
-    let processed = 0;
-    let matched = 0;
-    let needsReview = 0;
-    for (const season of seasons) {
-      this.reporter.progress(processed, seasons.length, season.seriesTitle);
-      const choice = choices.get(season.seasonKey);
-      let match: StoredSeasonMatch;
-      let planned: PlannerMatch;
-      if (choice) {
-        match = { seasonKey: season.seasonKey, malId: choice.malId, title: choice.title, confidence: 1, episodeOffset: choice.episodeOffset, source: 'USER', needsReview: false, explanation: 'confirmed by you' };
-        planned = { seasonKey: season.seasonKey, malId: choice.malId, needsReview: false, segments: choice.malId === null ? [] : [{ malId: choice.malId, firstEpisode: 1, lastEpisode: null, episodeOffset: choice.episodeOffset }] };
-      } else {
-        const episodeCount = season.episodes.reduce((max, e) => Math.max(max, e.number), 0);
-        let result: MatchResult;
-        try {
-          result = await matcher.match({
-            seasonKey: season.seasonKey,
-            seriesTitle: season.seriesTitle,
-            seasonTitle: season.seasonTitle,
-            seasonNumber: season.isMovie ? null : season.seasonNumber,
-            episodeCount: season.isMovie ? null : episodeCount,
-            mediaType: season.isMovie ? 'movie' : null,
-          });
-        } catch (error) {
-          const cause = (error as Error).cause;
-          if (cause instanceof MalError && !isPerEntryMalError(cause)) throw cause;
-          // The client sees a fixed message; operators get the fault (name and message, no token in either).
-          console.error(JSON.stringify({ level: 'error', component: 'sync-worker', jobId: this.jobId, seasonKey: season.seasonKey, message: 'matching failed', error: (error as Error)?.name, detail: (error as Error)?.message }));
-          this.errors = appendErrors(this.errors, [{ errorType: 'InternalError', message: 'matching failed (an internal error): the season waits for review', seasonKey: season.seasonKey }]);
-          result = { seasonKey: season.seasonKey, malId: null, episodeOffset: 0, segments: [], confidence: 0, needsReview: true, candidates: [], explanation: { text: 'matching failed', signals: null, margin: 0, source: 'search' } };
-        }
-        const fromCache = result.explanation.source === 'cache';
-        const review =
-          result.malId === null ||
-          result.needsReview ||
-          !this.settings.autoAcceptMatches ||
-          result.confidence < this.settings.autoAcceptThreshold;
-        match = {
-          seasonKey: season.seasonKey,
-          malId: result.malId,
-          title: result.candidates.find((c) => c.malId === result.malId)?.title ?? source.seen.get(result.malId ?? -1)?.title ?? null,
-          confidence: result.confidence,
-          episodeOffset: result.episodeOffset,
-          source: fromCache ? 'CACHED' : 'AUTOMATIC',
-          needsReview: review,
-          explanation: result.explanation.text,
-        };
-        planned = { seasonKey: season.seasonKey, malId: result.malId, needsReview: review, segments: result.segments };
-        if (!review && !fromCache && result.malId !== null) {
-          await cache.put({ seasonKey: season.seasonKey, malId: result.malId, episodeOffset: result.episodeOffset, segments: result.segments, confidence: result.confidence, source: 'automatic', updatedAt: new Date().toISOString() });
-        }
-      }
-      if (planned.needsReview) needsReview += 1;
-      else if (planned.malId !== null) matched += 1;
-      matches.set(season.seasonKey, planned);
-      stored.set(season.seasonKey, match);
-      processed += 1;
-    }
-    this.reporter.progress(processed, seasons.length);
-    if (source.seen.size > 0) await saveAnimeInfo([...source.seen.values()]);
-    this.counts.matched = matched;
-    this.counts.needsReview = needsReview;
-    await this.saveMatches(seasons, stored);
-    await updateJob(this.userId, this.jobId, this.owner, { 'counts.matched': matched, 'counts.needsReview': needsReview, errors: this.errors });
-    return matches;
+  private async matchSeasons(session: MalSessionLike, seasons: CrSeason[], facts: Map<string, SeasonFacts>): Promise<Map<string, PlannerMatch>> {
+    const dryRun = this.job.dryRun === true;
+    const out = await runMatchPhase({ userId: this.userId, jobId: this.jobId, dryRun, settings: this.settings, session, seasons, facts, reporter: this.reporter });
+    this.errors = appendErrors(this.errors, out.errors);
+    if (out.source.seen.size > 0) await saveAnimeInfo([...out.source.seen.values()]);
+    this.counts.matched = out.matched;
+    this.counts.needsReview = out.needsReview;
+    // A dry run previews: the user's series keep the matches they had.
+    if (!dryRun) await this.saveMatches(seasons, out.stored);
+    await updateJob(this.userId, this.jobId, this.owner, { 'counts.matched': out.matched, 'counts.needsReview': out.needsReview, errors: this.errors });
+    return out.matches;
   }
 
   /** Shows each season's match on the user's series items (Query.series). */
@@ -429,7 +365,8 @@ export class SyncRun {
     // The final event carries the skipped-entries report next to the counters.
     this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, { ...counts, skipped: job?.skipped ?? this.job.skipped ?? null });
     if (status === 'FAILED') emitMetric(METRIC.SyncJobFailed);
-    else await recordLastSync(this.userId, finishedAt).catch(() => undefined);
+    // A dry run is a preview: the last sync is the last one that could change the MAL list.
+    else if (!this.job.dryRun) await recordLastSync(this.userId, finishedAt).catch(() => undefined);
     await releaseLock(this.userId, this.owner);
   }
 }
