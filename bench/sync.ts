@@ -1,13 +1,22 @@
 /**
- * bench:sync — a synthetic heavy user synced against the MAL sandbox with its rate limit off:
- * 10,000 history items over 400 CR seasons (25 episodes each, sent as 5 parts of 2,000 through
- * processHistory), a MAL list of 600 entries of which 150 need a change (400 entries are the user's
- * seasons: 250 already up to date, 150 behind; 200 others).
+ * bench:sync — two scenarios against the MAL sandbox with its rate limit off (MAL requests are counted by
+ * the sandbox's request log, never estimated).
  *
- * Matching is bypassed through the mapping cache (seeded for the 400 seasons, with the anime facts), so
- * this measures the sync itself: MAL requests are the list read and the PATCHes. DynamoDB requests are
- * those of the functions (processHistory and the worker), counted by a middleware on their client; the
- * resolvers' and the bench's own polling are not counted. Last line: one JSON object.
+ * Warm: a synthetic heavy user: 10,000 history items over 400 CR seasons (25 episodes each, sent as 5 parts
+ * of 2,000 through processHistory), a MAL list of 600 entries of which 150 need a change (400 entries are
+ * the user's seasons: 250 already up to date, 150 behind; 200 others). Matching is bypassed through the
+ * mapping cache (seeded for the 400 seasons, with the anime facts), so this measures the sync itself: MAL
+ * requests are the list read and the PATCHes. DynamoDB requests are those of the functions (processHistory
+ * and the worker), counted by a middleware on their client; the resolvers' and the bench's own polling are
+ * not counted.
+ *
+ * Cold: a new user's first backfill with nothing cached: 400 CR seasons drawn from the full MAL catalog
+ * (../shared/data/mal-catalog.jsonl.gz, in the sandbox too) as CR's v2 watch-history API sends them —
+ * English titles, series of 1–3 seasons, some numbering episodes on across seasons, 10% dubs (most linked
+ * to their original by `versions`) — and an empty MAL list. The minimum is the list page plus one PATCH per
+ * distinct MAL entry. Then a second user with the same shows, right after (what the shared caches save).
+ *
+ * Last line: one JSON object (warm figures under their original names, cold ones prefixed `cold`/`secondUser`).
  */
 import { randomBytes } from 'node:crypto';
 import { startLocalStack } from '../local/stack';
@@ -16,6 +25,9 @@ import { dynamo } from '../functions/shared/dynamo';
 import { normaliseHistory } from '../functions/history';
 import { allSeasons } from '../functions/sync/worker';
 import { DynamoDbMappingCache, saveAnimeInfo } from '../functions/sync/store';
+import { loadCatalog } from '../functions/matching/catalog-source';
+import { startDynamoDBLocal } from '../local/dynamodb-local';
+import { catalogFranchises, crShowSeasons, crV2History, distinctMalIds, gql, rng, sendHistory, signIn, waitForJob, type CrShowSeason } from './sync-support';
 
 const SEASONS = 400;
 const EPISODES = 25;
@@ -60,16 +72,17 @@ function historyItems() {
   return items;
 }
 
-async function gql(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: any; errors?: Array<{ message: string; errorType?: string }> };
-  if (body.errors?.length) throw new Error(`GraphQL: ${body.errors.map((e) => `${e.errorType}: ${e.message}`).join('; ')}`);
-  return body.data;
+interface WarmFigures {
+  malRequests: number;
+  minimumMalRequests: number;
+  dynamoRequests: number;
+  seconds: number;
 }
 
-async function main() {
+async function warm(dynamodbEndpoint: string): Promise<WarmFigures> {
   const stack = await startLocalStack({
     port: 0,
+    dynamodbEndpoint,
     stage: `bench${randomBytes(3).toString('hex')}`,
     malSandbox: { catalog: catalog(), rateLimit: false, requestLogLimit: 100_000 },
     env: { MAL_RATE_LIMIT_PER_SECOND: '100000', MAL_RATE_LIMIT_BURST: '100000' },
@@ -79,17 +92,7 @@ async function main() {
     const items = historyItems();
 
     // Sign in through the API (scripted consent in the sandbox).
-    const login = await gql(stack.graphqlUrl, 'mutation($r: AWSURL!) { startLogin(redirectUri: $r) { authorizeUrl state } }', { r: stack.redirectUris.at(-1) }, { 'x-api-key': stack.apiKey });
-    const authorize = new URL(login.startLogin.authorizeUrl);
-    authorize.searchParams.set('sandbox_user', 'benchuser');
-    const redirect = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
-    const completed = await gql(
-      stack.graphqlUrl,
-      'mutation($c: String!, $s: String!) { completeLogin(code: $c, state: $s) { sessionToken } }',
-      { c: redirect.searchParams.get('code'), s: redirect.searchParams.get('state') },
-      { 'x-api-key': stack.apiKey },
-    );
-    const headers = { authorization: completed.completeLogin.sessionToken as string };
+    const headers = await signIn(stack, 'benchuser');
 
     // The MAL list: 250 of the user's seasons up to date, 150 behind, 200 others.
     const seasons = allSeasons(normaliseHistory({ items }));
@@ -112,10 +115,11 @@ async function main() {
     await saveAnimeInfo(Array.from({ length: SEASONS }, (_, i) => ({ malId: seasonMalId(i), title: `Bench Show ${i}`, numEpisodes: EPISODES, airingStatus: 'finished_airing' as const })));
 
     let dynamoRequests = 0;
-    dynamo().middlewareStack.add((next) => async (args) => {
+    const counter = (next: any) => async (args: any) => {
       dynamoRequests += 1;
       return next(args);
-    }, { step: 'initialize', name: 'benchDynamoCounter' });
+    };
+    dynamo().middlewareStack.add(counter, { step: 'initialize', name: 'benchDynamoCounter' });
     const malLogStart = sandbox.requestLog.at(-1)?.seq ?? 0;
 
     const started = performance.now();
@@ -139,14 +143,120 @@ async function main() {
     const patches = malRequests.filter((r) => r.method === 'PATCH').length;
     const listPages = Math.ceil(list.length / 1000);
     const minimumMalRequests = listPages + BEHIND;
-    console.log(`job ${jobId}: ${job.status}, counts ${JSON.stringify(job.counts)}${job.errors.length ? `, errors ${JSON.stringify(job.errors.slice(0, 3))}` : ''}`);
+    console.log(`warm: job ${jobId}: ${job.status}, counts ${JSON.stringify(job.counts)}${job.errors.length ? `, errors ${JSON.stringify(job.errors.slice(0, 3))}` : ''}`);
     console.log(`MAL requests: ${malRequests.length} (${patches} PATCH, ${malRequests.length - patches} GET) vs minimum ${minimumMalRequests} (${listPages} list page + ${BEHIND} changes); ratio ${(malRequests.length / minimumMalRequests).toFixed(3)} (target ≤ 1.05)`);
     console.log(`DynamoDB requests by the functions: ${dynamoRequests}`);
     console.log(`wall time: ${seconds.toFixed(2)} s (sandbox rate limit off; no rate-limit waits) (target ≤ 30 s)`);
     if (job.status !== 'SUCCEEDED' || job.counts.applied !== BEHIND) throw new Error(`expected ${BEHIND} changes applied, got ${JSON.stringify(job.counts)}`);
-    console.log(JSON.stringify({ malRequests: malRequests.length, minimumMalRequests, dynamoRequests, seconds: Number(seconds.toFixed(3)) }));
+    dynamo().middlewareStack.remove('benchDynamoCounter');
+    return { malRequests: malRequests.length, minimumMalRequests, dynamoRequests, seconds: Number(seconds.toFixed(3)) };
   } finally {
     await stack.stop();
+  }
+}
+
+
+/** The full catalog (`--catalog FILE` to use another copy). */
+const FULL_CATALOG = argValue('--catalog') ?? new URL('../../shared/data/mal-catalog.jsonl.gz', import.meta.url).pathname;
+
+function argValue(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+const COLD_SEASONS = 400;
+const COLD_SEED = 13;
+
+interface ColdUserFigures {
+  malRequests: number;
+  byKind: Record<string, number>;
+  seconds: number;
+  job: Awaited<ReturnType<typeof waitForJob>>;
+  /** Expected MAL entries found on the user's MAL list afterwards, and entries there that are not expected. */
+  correct: number;
+  wrong: number;
+}
+
+function kindOf(method: string, path: string): string {
+  if (method === 'PATCH') return 'patch';
+  if (path === '/v2/anime') return 'search';
+  if (path.startsWith('/v2/users/@me/animelist')) return 'list';
+  if (/^\/v2\/anime\/\d+$/.test(path)) return 'details';
+  return 'other';
+}
+
+async function coldUser(stack: Awaited<ReturnType<typeof startLocalStack>>, user: string, history: Record<string, unknown>[], expected: Set<number>): Promise<ColdUserFigures> {
+  const sandbox = stack.malSandbox!;
+  const headers = await signIn(stack, user);
+  const logStart = sandbox.requestLog.at(-1)?.seq ?? 0;
+  const started = performance.now();
+  const jobId = await sendHistory(stack, headers, 'data', history);
+  const job = await waitForJob(stack, headers, jobId, 30 * 60_000, 500);
+  const seconds = (performance.now() - started) / 1000;
+  const requests = sandbox.requestLog.filter((r) => r.seq > logStart && r.path.startsWith('/v2/'));
+  const byKind: Record<string, number> = {};
+  for (const r of requests) byKind[kindOf(r.method, r.path)] = (byKind[kindOf(r.method, r.path)] ?? 0) + 1;
+  const onList = sandbox.getList(user).map((e) => e.animeId);
+  const correct = onList.filter((id) => expected.has(id)).length;
+  console.log(`${user}: job ${job.status}, counts ${JSON.stringify(job.counts)}${job.errors.length ? `, ${job.errors.length} errors, first ${JSON.stringify(job.errors.slice(0, 2))}` : ''}`);
+  console.log(`  MAL requests ${requests.length} ${JSON.stringify(byKind)}, ${seconds.toFixed(1)} s; list afterwards: ${correct} of ${expected.size} expected entries, ${onList.length - correct} others`);
+  return { malRequests: requests.length, byKind, seconds, job, correct, wrong: onList.length - correct };
+}
+
+async function cold(dynamodbEndpoint: string) {
+  const entries = await loadCatalog(FULL_CATALOG);
+  const random = rng(COLD_SEED);
+  const seasons: CrShowSeason[] = crShowSeasons(catalogFranchises(entries), random, { seasons: COLD_SEASONS, idPrefix: 'GC' });
+  const history = crV2History(seasons, random, { start: new Date(Date.UTC(2022, 0, 1)) });
+  const expected = new Set(distinctMalIds(seasons));
+  const continuous = seasons.filter((s) => s.episodeNumberOffset > 0 && !s.dub).length;
+  const dubs = seasons.filter((s) => s.dub).length;
+  console.log(`cold: ${seasons.length} CR seasons (${dubs} dubs, ${continuous} numbered on from the previous season), ${history.length} history entries, ${expected.size} distinct MAL entries; catalog ${entries.length} entries`);
+  const stack = await startLocalStack({
+    port: 0,
+    dynamodbEndpoint,
+    stage: `benchcold${randomBytes(3).toString('hex')}`,
+    malSandbox: { catalog: new Catalog(entries as CatalogRecord[]), rateLimit: false, requestLogLimit: 200_000 },
+    // The bench polls its jobs for minutes: the per-user request limit is not what it measures.
+    env: { MAL_RATE_LIMIT_PER_SECOND: '100000', MAL_RATE_LIMIT_BURST: '100000', LIMIT_REQUESTS_PER_MINUTE: '100000' },
+  });
+  try {
+    const first = await coldUser(stack, 'coldbench1', history, expected);
+    const second = await coldUser(stack, 'coldbench2', history, expected);
+    // An empty MAL list: one page to read it, then one PATCH per distinct MAL entry of the history.
+    const minimum = 1 + expected.size;
+    const coldTarget = minimum + 1.5 * seasons.length;
+    const secondTarget = minimum + 0.1 * seasons.length;
+    console.log(`cold MAL requests ${first.malRequests} vs minimum ${minimum} (target ≤ ${coldTarget}: minimum + 1.5 × ${seasons.length} new seasons) ${first.malRequests <= coldTarget ? 'met' : 'NOT met'}`);
+    console.log(`second user MAL requests ${second.malRequests} vs minimum ${minimum} (target ≤ ${secondTarget}) ${second.malRequests <= secondTarget ? 'met' : 'NOT met'}`);
+    return {
+      coldSeasons: seasons.length,
+      coldMalRequests: first.malRequests,
+      coldMinimum: minimum,
+      coldRequestsByKind: first.byKind,
+      coldMatchedSeasons: first.job.counts.matched,
+      coldNeedsReview: first.job.counts.needsReview,
+      coldCorrectEntries: first.correct,
+      coldWrongEntries: first.wrong,
+      coldSeconds: Number(first.seconds.toFixed(3)),
+      secondUserMalRequests: second.malRequests,
+      secondUserMinimum: minimum,
+      secondUserRequestsByKind: second.byKind,
+      secondUserSeconds: Number(second.seconds.toFixed(3)),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function main() {
+  const ddb = await startDynamoDBLocal({});
+  try {
+    const only = process.argv.includes('--cold-only') ? 'cold' : process.argv.includes('--warm-only') ? 'warm' : undefined;
+    const warmFigures = only === 'cold' ? {} : await warm(ddb.endpoint);
+    const coldFigures = only === 'warm' ? {} : await cold(ddb.endpoint);
+    console.log(JSON.stringify({ ...warmFigures, ...coldFigures }));
+  } finally {
+    await ddb.stop();
   }
 }
 
