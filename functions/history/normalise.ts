@@ -9,6 +9,8 @@ import type { CrEpisode, CrSeason, NormalisedHistory, WatchEvent } from './types
 export interface NormaliseOptions {
   /** Progress at or above which an episode counts as watched even without CR's flag (default 0.9). */
   watchedThreshold?: number;
+  /** The clock dates are checked against (tests). */
+  now?: number;
 }
 
 const COMPILATION_TITLE = /\b(?:movie|film|compilation|gekijouban)\b/i;
@@ -37,10 +39,10 @@ interface SeasonGroup {
   originalIds: Set<string>;
 }
 
-/** Parses and normalises a CR watch history (v2 `data[]`, v1 `items[]` with panels, or compact `items[]`). */
+/** Parses and normalises a CR watch history (v2 `data[]`, v1 `items[]` with panels, compact `items[]`, or a mix). */
 export function normaliseHistory(input: unknown, options: NormaliseOptions = {}): NormalisedHistory {
   const watchedThreshold = options.watchedThreshold ?? 0.9;
-  const { format, events, warnings } = parseHistory(input);
+  const { format, events, skipped, warnings } = parseHistory(input, { now: options.now });
 
   // 1. Link seasons: explicit version links first.
   const links = new SeasonLinks();
@@ -52,16 +54,8 @@ export function normaliseHistory(input: unknown, options: NormaliseOptions = {})
       if (version.original) originalIds.add(version.seasonId);
     }
   }
-  // 2. Then title/number heuristics for seasons without links: same series, same season number, same
-  //    title once "(English Dub)"-style tags are removed.
-  const byHeuristicKey = new Map<string, string>();
-  for (const event of events) {
-    if (event.isMovie) continue;
-    const key = `${event.seriesId}\u0000${event.seasonNumber ?? '?'}\u0000${normaliseTitle(stripVersionTags(event.seasonTitle))}`;
-    const first = byHeuristicKey.get(key);
-    if (first === undefined) byHeuristicKey.set(key, event.seasonId);
-    else links.union(first, event.seasonId);
-  }
+  // 2. Then, for seasons CR did not link, titles and identifiers (see linkByTitle).
+  linkByTitle(events, links);
 
   const groups = new Map<string, SeasonGroup>();
   for (const event of events) {
@@ -79,26 +73,83 @@ export function normaliseHistory(input: unknown, options: NormaliseOptions = {})
   const seasons: CrSeason[] = [];
   const movies: CrSeason[] = [];
   for (const group of groups.values()) {
-    const season = buildSeason(group, watchedThreshold, warnings);
+    const season = buildSeason(group, watchedThreshold);
     (season.isMovie ? movies : seasons).push(season);
   }
   undoContinuousNumbering(seasons);
   const byKey = (a: CrSeason, b: CrSeason) =>
     a.seriesTitle.localeCompare(b.seriesTitle) || (a.seasonNumber ?? 0) - (b.seasonNumber ?? 0) || a.seasonKey.localeCompare(b.seasonKey);
-  return { seasons: seasons.sort(byKey), movies: movies.sort(byKey), warnings, format };
+  return { seasons: seasons.sort(byKey), movies: movies.sort(byKey), skipped, warnings, format };
 }
 
-/** The season whose title carries no dub tag, in original audio, preferred as the canonical one. */
+interface SeasonFacts {
+  seasonId: string;
+  seasonNumbers: Set<number | null>;
+  identifierSeasons: Set<string>;
+  /** Some entry's season title carries an audio-version tag ("(English Dub)"). */
+  tagged: boolean;
+  audioLocales: Set<string>;
+}
+
+/**
+ * Folds dub seasons CR did not link (`versions` null) into their original, within one series and one
+ * season title once audio-version tags are removed:
+ * - the same season number, unless both look like originals (no tag, same audio): two distinct seasons can
+ *   share a number and a title equal to the series title;
+ * - the same season part of CR's `identifier` ("S2");
+ * - a tagged season with another number: a dub can carry its own season number, so it joins the one
+ *   untagged season of that title (none or several: left apart rather than guessed).
+ */
+function linkByTitle(events: WatchEvent[], links: SeasonLinks): void {
+  const byTitle = new Map<string, Map<string, SeasonFacts>>();
+  for (const event of events) {
+    if (event.isMovie) continue;
+    const key = `${event.seriesId}\u0000${normaliseTitle(stripVersionTags(event.seasonTitle))}`;
+    const seasons = byTitle.get(key) ?? new Map<string, SeasonFacts>();
+    byTitle.set(key, seasons);
+    const facts = seasons.get(event.seasonId) ?? { seasonId: event.seasonId, seasonNumbers: new Set(), identifierSeasons: new Set(), tagged: false, audioLocales: new Set() };
+    seasons.set(event.seasonId, facts);
+    facts.seasonNumbers.add(event.seasonNumber);
+    if (event.identifierSeason) facts.identifierSeasons.add(event.identifierSeason);
+    facts.tagged ||= hasVersionTag(event.seasonTitle);
+    if (event.audioLocale) facts.audioLocales.add(event.audioLocale);
+  }
+  const sameAudio = (a: SeasonFacts, b: SeasonFacts) =>
+    a.audioLocales.size > 0 && a.audioLocales.size === b.audioLocales.size && [...a.audioLocales].every((l) => b.audioLocales.has(l));
+  const shares = <T>(a: Set<T>, b: Set<T>) => [...a].some((v) => b.has(v));
+  for (const seasons of byTitle.values()) {
+    const list = [...seasons.values()];
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const a = list[i];
+        const b = list[j];
+        const bothOriginal = !a.tagged && !b.tagged && sameAudio(a, b);
+        if (shares(a.identifierSeasons, b.identifierSeasons) || (shares(a.seasonNumbers, b.seasonNumbers) && !bothOriginal)) links.union(a.seasonId, b.seasonId);
+      }
+    }
+    const untaggedRoots = new Set(list.filter((f) => !f.tagged).map((f) => links.find(f.seasonId)));
+    if (untaggedRoots.size !== 1) continue;
+    const [root] = untaggedRoots;
+    for (const facts of list) if (facts.tagged) links.union(root, facts.seasonId);
+  }
+}
+
+/**
+ * The canonical (original-audio) season of a group. CR's `versions[].original` decides when given;
+ * otherwise no single signal does (`is_dubbed` can be true on the original, `audio_locale` empty or
+ * wrong), so a dub tag in the title weighs most, then `is_dubbed`, then a non-original audio locale, and
+ * ties go to the smallest season id, so the choice does not depend on entry order.
+ */
 function canonicalEvent(group: SeasonGroup): WatchEvent {
   const rank = (event: WatchEvent) =>
-    (group.originalIds.has(event.seasonId) ? 0 : 4) +
-    (event.isDubbed === true ? 2 : 0) +
-    (hasVersionTag(event.seasonTitle) ? 1 : 0) +
+    (group.originalIds.has(event.seasonId) ? 0 : 8) +
+    (hasVersionTag(event.seasonTitle) ? 2 : 0) +
+    (event.isDubbed === true ? 1 : 0) +
     (event.audioLocale && !ORIGINAL_AUDIO.has(event.audioLocale) ? 1 : 0);
-  return [...group.events].sort((a, b) => rank(a) - rank(b))[0];
+  return [...group.events].sort((a, b) => rank(a) - rank(b) || (a.seasonId < b.seasonId ? -1 : a.seasonId > b.seasonId ? 1 : 0))[0];
 }
 
-function buildSeason(group: SeasonGroup, watchedThreshold: number, warnings: string[]): CrSeason {
+function buildSeason(group: SeasonGroup, watchedThreshold: number): CrSeason {
   const canonical = canonicalEvent(group);
   const canonicalSeasonId = group.originalIds.size > 0 ? [...group.originalIds].sort()[0] : canonical.seasonId;
   const isMovie = group.events.some((e) => e.isMovie) || COMPILATION_TITLE.test(stripVersionTags(canonical.seasonTitle));
@@ -108,10 +159,7 @@ function buildSeason(group: SeasonGroup, watchedThreshold: number, warnings: str
   for (const event of group.events) {
     if (event.audioLocale) audioLocales.add(event.audioLocale);
     const crNumber = event.episodeNumber ?? event.sequenceNumber;
-    if (crNumber === null) {
-      warnings.push(`${event.path}: no episode number or sequence number; entry skipped`);
-      continue;
-    }
+    if (crNumber === null) continue;
     const progress = event.fullyWatched
       ? 1
       : event.playheadS !== null && event.durationMs
@@ -174,21 +222,22 @@ const HEURISTIC_MIN_START = 10;
 
 /**
  * Season 2 numbered 13..24 becomes 1..12, recording the offset. Evidence in order: CR's own per-season
- * sequence numbers; the previous season of the series ending right before; and, for later seasons that
- * start at 10 or more with nothing below, the gap itself.
+ * sequence numbers; the season numbered one less in the same series ending right before; and, for later
+ * seasons that start at 10 or more with nothing below, the gap itself. `season_sequence_number` is not
+ * used: it says nothing about the real order, and the season it names as previous may be a recap, a dub
+ * or another arc; when two seasons share the previous number, neither is taken as evidence.
  */
 function undoContinuousNumbering(seasons: CrSeason[]): void {
   const bySeries = new Map<string, CrSeason[]>();
   for (const season of seasons) bySeries.set(season.seriesId, [...(bySeries.get(season.seriesId) ?? []), season]);
   for (const seriesSeasons of bySeries.values()) {
-    const ordered = [...seriesSeasons].sort(
-      (a, b) => (a.seasonSequenceNumber ?? a.seasonNumber ?? 0) - (b.seasonSequenceNumber ?? b.seasonNumber ?? 0),
-    );
-    ordered.forEach((season, index) => {
+    // Each season's original last episode, before any offset of its own is applied.
+    const lastOf = new Map(seriesSeasons.map((s) => [s, s.episodes.at(-1)?.crEpisodeNumber ?? s.episodes.at(-1)?.number]));
+    for (const season of seriesSeasons) {
       const episodes = season.episodes;
-      if (episodes.length === 0) return;
+      if (episodes.length === 0) continue;
       const lowest = episodes[0].number;
-      if (lowest <= 1) return;
+      if (lowest <= 1) continue;
       let offset = 0;
       let source: CrSeason['episodeNumberOffsetSource'] = 'none';
       const differences = new Set(
@@ -202,8 +251,8 @@ function undoContinuousNumbering(seasons: CrSeason[]): void {
         offset = difference;
         source = 'sequence-number';
       } else {
-        const previous = index > 0 ? ordered[index - 1] : undefined;
-        const previousLast = previous?.episodes.at(-1)?.crEpisodeNumber ?? previous?.episodes.at(-1)?.number;
+        const previous = season.seasonNumber === null ? [] : seriesSeasons.filter((s) => s !== season && s.seasonNumber === season.seasonNumber! - 1);
+        const previousLast = previous.length === 1 ? lastOf.get(previous[0]) : undefined;
         if (previousLast !== undefined && lowest === previousLast + 1) {
           offset = previousLast;
           source = 'previous-season';
@@ -212,10 +261,10 @@ function undoContinuousNumbering(seasons: CrSeason[]): void {
           source = 'heuristic';
         }
       }
-      if (offset <= 0) return;
+      if (offset <= 0) continue;
       season.episodeNumberOffset = offset;
       season.episodeNumberOffsetSource = source;
       for (const episode of episodes) episode.number -= offset;
-    });
+    }
   }
 }

@@ -49,11 +49,33 @@ export interface NormalisedHistory {
   seasons: CrSeason[];
   /** Movies and compilation "seasons", kept apart. */
   movies: CrSeason[];
+  /** Entries that could not be used, each with the path of the field at fault. */
+  skipped: SkippedEntry[];
   warnings: string[];
   format: HistoryFormat;
 }
 
-export type HistoryFormat = 'cr-v2' | 'cr-v1' | 'compact' | 'empty';
+/** `mixed`: one list holding entries of more than one shape (e.g. v1 entries next to v2 ones). */
+export type HistoryFormat = 'cr-v2' | 'cr-v1' | 'compact' | 'mixed' | 'empty';
+
+/** Why an entry was left out; every reason names a fault of the entry, never of the service. */
+export type SkipReason =
+  | 'NOT_AN_ENTRY'
+  | 'PANEL_MISSING'
+  | 'MISSING_FIELD'
+  | 'INVALID_FIELD'
+  | 'INVALID_ID'
+  | 'ID_TOO_LONG'
+  | 'TITLE_TOO_LONG'
+  | 'OUT_OF_RANGE'
+  | 'NO_EPISODE_NUMBER'
+  | 'SPECIAL_EPISODE';
+
+export interface SkippedEntry {
+  /** JSON path of the field at fault (of the entry itself for NOT_AN_ENTRY), e.g. `data[3].panel.episode_metadata.series_id`. */
+  path: string;
+  reason: SkipReason;
+}
 
 /** One history entry, flattened from any input shape. */
 export interface WatchEvent {
@@ -74,6 +96,10 @@ export interface WatchEvent {
   audioLocale: string | null;
   isDubbed: boolean | null;
   /** Audio versions of the same episode: their season ids link dub seasons to the original. */
-  versions: Array<{ audioLocale: string | null; seasonId: string; original: boolean }>;
+  versions: Array<{ audioLocale: string | null; seasonId: string; episodeId: string | null; original: boolean }>;
   isMovie: boolean;
+  /** The season part of CR's `identifier` ("S2" of "GDKHZEJ0K|S2|E17"), if given. */
+  identifierSeason: string | null;
+  /** True when CR sent no season id and the parser derived one from series id, season number/identifier and title. */
+  derivedSeasonId: boolean;
 }

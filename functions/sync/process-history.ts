@@ -3,7 +3,7 @@
  * job; the worker then merges it into the user's series. Every check runs before the first write, so a
  * rejected call changes nothing of the user's data. Limits: 2,000 items and 4 MB per part, 10 parts.
  */
-import { HistoryFormatError, normaliseHistory, parseHistory } from '../history';
+import { HistoryFormatError, historyLists, normaliseHistory, parseHistory, skipReport, type SkipReport } from '../history';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../shared/errors';
 import { SIZE_LIMITS, consume } from '../limits/user-limits';
 import { allSeasons, combineParts } from './worker';
@@ -18,6 +18,7 @@ import {
   storePart,
 } from './store';
 import type { JobItem } from './types';
+import { mergedSkipReport } from './store';
 
 export const MAX_ITEMS_PER_PART = SIZE_LIMITS.historyItemsPerPart;
 export const MAX_PART_BYTES = SIZE_LIMITS.historyBytesPerPart;
@@ -60,11 +61,41 @@ function integerIn(value: number | null | undefined, fallback: number, field: st
   return value;
 }
 
-/** Validates one part; returns its items and detected format. Throws ValidationError naming the problem. */
-export function validatePart(callerUserId: string, input: ProcessHistoryInput): { items: unknown[]; format: string } {
+/** Nesting a history needs is about 10 levels (root, list, entry, panel, metadata, versions, images…). */
+export const MAX_HISTORY_DEPTH = 64;
+
+/** Nesting depth of a JSON value, without recursion (a 100,000-deep document must not overflow the stack). */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function formatError(error: HistoryFormatError): ValidationError {
+  const path = error.path === '$' ? 'input.history' : `input.history.${error.path}`;
+  return new ValidationError(`${path}: expected ${error.expected}`, { field: path, expected: error.expected }, { cause: error });
+}
+
+/**
+ * Validates one part; returns its entries, detected format and the report of entries that cannot be
+ * used (skipped, not refused). Throws ValidationError only when the document is not a history at all.
+ */
+export function validatePart(callerUserId: string, input: ProcessHistoryInput): { items: unknown[]; format: string; skipped: SkipReport } {
   const history = input.history;
   if (typeof history !== 'object' || history === null || Array.isArray(history)) {
     throw new ValidationError('input.history must be a JSON object with a "data" or "items" array', { field: 'input.history', expected: 'object' });
+  }
+  if (depthExceeds(history, MAX_HISTORY_DEPTH)) {
+    throw new ValidationError(`input.history is nested more than ${MAX_HISTORY_DEPTH} levels deep; a watch history needs about 10`, {
+      field: 'input.history',
+      limit: 'historyDepth',
+      max: MAX_HISTORY_DEPTH,
+    });
   }
   const bytes = Buffer.byteLength(JSON.stringify(history));
   if (bytes > MAX_PART_BYTES) {
@@ -82,41 +113,49 @@ export function validatePart(callerUserId: string, input: ProcessHistoryInput): 
       throw new ValidationError(`input.history.${field} names another user; a history can only be sent for the signed-in user`, { field: `input.history.${field}` });
     }
   }
-  const listKey = Array.isArray(root.data) ? 'data' : 'items';
-  const list = root[listKey];
-  if (Array.isArray(list) && list.length > MAX_ITEMS_PER_PART) {
-    throw new LimitExceededError(`input.history.${listKey} has ${list.length} items; a part may hold at most ${MAX_ITEMS_PER_PART}: send it in parts`, 0, {
+  let lists: ReturnType<typeof historyLists>;
+  try {
+    lists = historyLists(history);
+  } catch (error) {
+    if (error instanceof HistoryFormatError) throw formatError(error);
+    throw error;
+  }
+  const itemCount = lists.reduce((n, l) => n + l.list.length, 0);
+  if (itemCount > MAX_ITEMS_PER_PART) {
+    const field = lists.length === 1 ? `input.history.${lists[0].key}` : 'input.history';
+    throw new LimitExceededError(`${field} has ${itemCount} items; a part may hold at most ${MAX_ITEMS_PER_PART}: send it in parts`, 0, {
       limit: 'historyItemsPerPart',
       max: MAX_ITEMS_PER_PART,
-      actual: list.length,
-      field: `input.history.${listKey}`,
+      actual: itemCount,
+      field,
       action: 'SEND_IN_PARTS',
     });
   }
-  let format: string;
+  let parsed: ReturnType<typeof parseHistory>;
   try {
-    format = parseHistory(history).format;
+    parsed = parseHistory(history);
     // The whole normalisation too, so that nothing a later step reads can fail on this part.
     normaliseHistory(history);
   } catch (error) {
-    if (error instanceof HistoryFormatError) {
-      const path = error.path === '$' ? 'input.history' : `input.history.${error.path}`;
-      throw new ValidationError(`${path}: expected ${error.expected}`, { field: path, expected: error.expected }, { cause: error });
-    }
+    if (error instanceof HistoryFormatError) throw formatError(error);
     throw error;
   }
+  const format = parsed.format;
   const wanted = input.format && input.format !== 'AUTO' ? FORMAT_NAMES[input.format] : undefined;
-  if (wanted && format !== 'empty' && format !== wanted) {
+  if (wanted && format !== 'empty' && format !== 'mixed' && format !== wanted) {
     throw new ValidationError(`input.history is ${format}, not ${wanted} as input.format says`, { field: 'input.format', expected: wanted, actual: format });
   }
-  return { items: (list as unknown[] | undefined) ?? [], format };
+  const totalParts = typeof input.totalParts === 'number' ? input.totalParts : 1;
+  const prefix = totalParts > 1 ? `part ${input.part ?? 1}: ` : '';
+  return { items: parsed.entries, format, skipped: skipReport(parsed.skipped, prefix) };
 }
 
 /** The job as the API shows it (SyncJob). */
 export function jobView(job: JobItem): Record<string, unknown> {
-  const { partNumbers: _p, appliedChangeIds: _a, ...rest } = job;
+  const { partNumbers: _p, appliedChangeIds: _a, skippedByPart: _s, ...rest } = job;
   void _p;
   void _a;
+  void _s;
   return rest;
 }
 
@@ -135,7 +174,7 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
   }
   const totalParts = integerIn(input.totalParts, 1, 'input.totalParts', 1, MAX_PARTS);
   const part = integerIn(input.part, 1, 'input.part', 1, totalParts);
-  const { items, format } = validatePart(userId, input);
+  const { items, format, skipped } = validatePart(userId, input);
 
   let job: JobItem;
   let isNew: boolean;
@@ -147,9 +186,7 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
       throw new ValidationError(`input.totalParts is ${totalParts} but job ${input.jobId} expects ${existing.totalParts}`, { field: 'input.totalParts', expected: existing.totalParts });
     }
     if ([...(existing.partNumbers ?? [])].includes(part)) throw new ConflictError(`part ${part} of job ${input.jobId} was already received`, { field: 'input.part', part });
-    if (format !== 'empty' && existing.format !== 'empty' && format !== existing.format) {
-      throw new ValidationError(`part ${part} is ${format} but the job's parts are ${existing.format}`, { field: 'input.history', expected: existing.format, actual: format });
-    }
+    // Parts of different shapes are fine: every entry is read by its own shape.
     job = existing;
     isNew = false;
   } else {
@@ -163,7 +200,7 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
 
   let stored: JobItem;
   try {
-    stored = await storePart({ job, isNew, part, items, historyItems: items.length });
+    stored = await storePart({ job, isNew, part, items, historyItems: items.length, skipped });
   } catch (error) {
     if ((error as { name?: string }).name === 'TransactionCanceledException') {
       throw new ConflictError(`part ${part} of job ${job.jobId} was already received, or the job stopped receiving`, { field: 'input.part', part });
@@ -178,8 +215,9 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
   const parts = await loadParts(userId, stored.jobId);
   const history = normaliseHistory(combineParts(stored.format, parts), { watchedThreshold: settings.watchedThreshold });
   const seasons = allSeasons(history).length;
-  if (!(await markQueued(userId, stored.jobId, { seasons }))) return jobView((await getJob(userId, stored.jobId)) ?? stored);
+  const report = mergedSkipReport(stored);
+  if (!(await markQueued(userId, stored.jobId, { seasons, skipped: report }))) return jobView((await getJob(userId, stored.jobId)) ?? stored);
   await deps.enqueue({ userId, jobId: stored.jobId });
   // The job as queued (a worker may already be on it; syncJob shows the live state).
-  return jobView({ ...stored, status: 'QUEUED', phase: 'QUEUED', counts: { ...stored.counts, seasons } });
+  return jobView({ ...stored, status: 'QUEUED', phase: 'QUEUED', counts: { ...stored.counts, seasons }, skipped: report });
 }

@@ -5,7 +5,8 @@
  *   JOB#<jobId>                       the job: status, phase, dryRun, format, receivedParts/totalParts,
  *                                     partNumbers (NS), counts, errors (≤ 100), createdAt/startedAt/finishedAt,
  *                                     and the checkpoint: runOwner (fencing token of the run holding it),
- *                                     attempts, cursor (next plan index), appliedChangeIds (SS), planChunks.
+ *                                     attempts, cursor (next plan index), appliedChangeIds (SS), planChunks;
+ *                                     skipped (history entries left out, by reason) and skippedByPart.
  *                                     jobId is time-ordered, so sk order is creation order.
  *   PART#<jobId>#<part 2>#<chunk 3>   one history part's validated items, gzip'd JSON, in ≤ 300 KB chunks.
  *   PLAN#<jobId>#<chunk 3>            the plan (PlannedChange[]), gzip'd JSON chunks: written once at the end
@@ -48,6 +49,7 @@ import { SETTINGS_SK, withDefaults, type SyncSettings } from '#contract/settings
 import type { CachedMapping, MappingCache } from '../matching/cache';
 import type { AnimeInfo } from './planner';
 import { ZERO_COUNTS, type JobItem, type PlannedChange, type SyncErrorRecord, type SyncJobStatus, type SyncPhase } from './types';
+import { mergeSkipReports, type SkipReport } from '../history/report';
 
 export class SyncStoreError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -212,6 +214,8 @@ export async function storePart(params: {
   part: number;
   items: unknown[];
   historyItems: number;
+  /** This part's skipped-entries report. */
+  skipped?: SkipReport;
 }): Promise<JobItem> {
   const { job, part } = params;
   const chunks = toChunks(params.items);
@@ -227,7 +231,14 @@ export async function storePart(params: {
     ? {
         Put: {
           TableName: table,
-          Item: { ...job, receivedParts: 1, partNumbers: new Set([part]), counts: { ...job.counts, historyItems: params.historyItems } },
+          Item: {
+            ...job,
+            receivedParts: 1,
+            partNumbers: new Set([part]),
+            counts: { ...job.counts, historyItems: params.historyItems },
+            skipped: mergeSkipReports([params.skipped]),
+            skippedByPart: { [String(part)]: mergeSkipReports([params.skipped]) },
+          },
           ConditionExpression: 'attribute_not_exists(sk)',
         },
       }
@@ -235,17 +246,40 @@ export async function storePart(params: {
         Update: {
           TableName: table,
           Key: { userId: job.userId, sk: job.sk },
-          UpdateExpression: 'ADD receivedParts :one, partNumbers :p, counts.historyItems :n',
+          UpdateExpression: 'ADD receivedParts :one, partNumbers :p, counts.historyItems :n SET skippedByPart.#part = :skipped',
           ConditionExpression: '#status = :receiving AND NOT contains(partNumbers, :part)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':one': 1, ':p': new Set([part]), ':n': params.historyItems, ':receiving': 'RECEIVING', ':part': part },
+          ExpressionAttributeNames: { '#status': 'status', '#part': String(part) },
+          ExpressionAttributeValues: { ':one': 1, ':p': new Set([part]), ':n': params.historyItems, ':receiving': 'RECEIVING', ':part': part, ':skipped': mergeSkipReports([params.skipped]) },
         },
       };
   // A transaction takes at most 100 actions; 20 chunks of 300 KB is the 4 MB part limit's worst case.
   await db().send(new TransactWriteCommand({ TransactItems: [jobWrite, ...puts] as never }));
   const stored = await getJob(job.userId, job.jobId);
   if (!stored) throw new SyncStoreError(`job ${job.jobId} vanished after storing part ${part}`);
+  if (!params.isNew) {
+    // The job's report covers the parts received so far (markQueued writes the final one).
+    stored.skipped = mergedSkipReport(stored);
+    await db().send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { userId: job.userId, sk: job.sk },
+        UpdateExpression: 'SET skipped = :skipped',
+        ConditionExpression: '#status = :receiving',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':skipped': stored.skipped, ':receiving': 'RECEIVING' },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
   return stored;
+}
+
+/** The skipped-entries report over every part received, in part order. */
+export function mergedSkipReport(job: Pick<JobItem, 'skippedByPart' | 'skipped'>): SkipReport {
+  const byPart = job.skippedByPart;
+  if (!byPart) return mergeSkipReports([job.skipped]);
+  return mergeSkipReports(Object.keys(byPart).sort((a, b) => Number(a) - Number(b)).map((k) => byPart[k]));
 }
 
 export async function loadParts(userId: string, jobId: string): Promise<unknown[][]> {
@@ -262,16 +296,16 @@ export async function loadParts(userId: string, jobId: string): Promise<unknown[
 }
 
 /** RECEIVING → QUEUED once all parts are in (one caller wins). */
-export async function markQueued(userId: string, jobId: string, counts: { seasons: number }): Promise<boolean> {
+export async function markQueued(userId: string, jobId: string, counts: { seasons: number; skipped?: SkipReport }): Promise<boolean> {
   try {
     await db().send(
       new UpdateCommand({
         TableName: tableName('sync-jobs'),
         Key: { userId, sk: jobSk(jobId) },
-        UpdateExpression: 'SET #status = :queued, phase = :phase, counts.seasons = :seasons',
+        UpdateExpression: 'SET #status = :queued, phase = :phase, counts.seasons = :seasons, skipped = :skipped',
         ConditionExpression: '#status = :receiving AND receivedParts = totalParts',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':queued': 'QUEUED', ':phase': 'QUEUED', ':receiving': 'RECEIVING', ':seasons': counts.seasons },
+        ExpressionAttributeValues: { ':queued': 'QUEUED', ':phase': 'QUEUED', ':receiving': 'RECEIVING', ':seasons': counts.seasons, ':skipped': mergeSkipReports([counts.skipped]) },
       }),
     );
     return true;

@@ -3,6 +3,7 @@
  * phase names are the schema's enums, so stored items can be returned by resolvers unchanged.
  */
 import type { MalListStatusName } from '../mal/types';
+import type { SkipReport } from '../history/report';
 
 export type SyncJobStatus = 'RECEIVING' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'CANCELLED';
 export type SyncPhase = 'QUEUED' | 'NORMALISING' | 'MATCHING' | 'READING_LIST' | 'PLANNING' | 'APPLYING' | 'DONE';
@@ -92,5 +93,9 @@ export interface JobItem {
   appliedChangeIds?: Set<string>;
   /** Plan chunk count, once planned. */
   planChunks?: number;
+  /** History entries left out, by reason (SyncJob.skipped). */
+  skipped?: SkipReport;
+  /** The same per part received ("1", "2"…), merged into `skipped`. */
+  skippedByPart?: Record<string, SkipReport>;
   expiresAtEpoch?: number;
 }

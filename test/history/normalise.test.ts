@@ -88,11 +88,10 @@ describe('normaliseHistory: CR v2', () => {
     expect(history.seasons[0].episodes.map((e) => e.number)).toEqual([1, 2]);
   });
 
-  it('skips entries whose panel is null, with a counted warning', () => {
+  it('skips entries whose panel is null and that appear nowhere else, naming the path', () => {
     const history = normaliseHistory({ data: [v2Entry({}), { id: 'x', date_played: '2026-01-01T00:00:00Z', playhead: 0, fully_watched: false, panel: null }] });
     expect(history.seasons).toHaveLength(1);
-    expect(history.warnings).toContain('data[1]: panel is null (content no longer available); entry skipped');
-    expect(history.warnings).toContain('1 entry skipped for a null panel');
+    expect(history.skipped).toEqual([{ path: 'data[1].panel', reason: 'PANEL_MISSING' }]);
   });
 
   it('undoes continuous numbering using CR sequence numbers (season 2 starts at 13)', () => {
@@ -185,24 +184,36 @@ describe('normaliseHistory: malformed input', () => {
     expect((thrown as Error).message).toBe(message);
   };
 
-  it('names the path of the bad field', () => {
+  it('skips a bad entry with the path of the bad field and keeps the others', () => {
     const bad = v2Entry({});
     (bad.panel.episode_metadata as Record<string, unknown>).season_id = 42;
-    expectFormatError({ data: [v2Entry({}), v2Entry({}), v2Entry({}), bad] }, 'data[3].panel.episode_metadata.season_id: expected string');
+    const history = normaliseHistory({ data: [v2Entry({}), v2Entry({ episodeNumber: 2 }), v2Entry({ episodeNumber: 3 }), bad] });
+    expect(history.skipped).toEqual([{ path: 'data[3].panel.episode_metadata.season_id', reason: 'INVALID_FIELD' }]);
+    expect(history.seasons[0].episodes.map((e) => e.number)).toEqual([1, 2, 3]);
   });
 
-  it('rejects non-objects, missing lists and bad timestamps with a path', () => {
+  it('refuses only documents that are not a history', () => {
     expectFormatError(null, '$: expected object');
     expectFormatError('history', '$: expected object');
     expectFormatError({ something: [] }, '$: expected object with a "data" (CR v2) or "items" (CR v1 / compact) array');
     expectFormatError({ data: {} }, 'data: expected array');
-    expectFormatError({ data: [1] }, 'data[0]: expected object');
-    expectFormatError({ data: [{ ...v2Entry({}), date_played: 'yesterday' }] }, 'data[0].date_played: expected ISO timestamp string');
-    expectFormatError({ data: [{ ...v2Entry({}), panel: { episode_metadata: 'x' } }] }, 'data[0].panel.episode_metadata: expected object');
-    expectFormatError({ items: [{ seriesId: 'a', seriesTitle: 'A', seasonId: 's', episodeNumber: '3', watchedAt: '2026-01-01' }] }, 'items[0].episodeNumber: expected number or null');
+  });
+
+  it('skips entries that are not objects, bad timestamps, bad metadata and bad types, each with a reason', () => {
+    const history = normaliseHistory({
+      data: [1, { ...v2Entry({}), date_played: 'yesterday' }, { ...v2Entry({}), panel: { episode_metadata: 'x' } }, v2Entry({ episodeNumber: 4 })],
+    });
+    expect(history.skipped).toEqual([
+      { path: 'data[0]', reason: 'NOT_AN_ENTRY' },
+      { path: 'data[1].date_played', reason: 'INVALID_FIELD' },
+      { path: 'data[2].panel.episode_metadata', reason: 'INVALID_FIELD' },
+    ]);
+    expect(history.seasons[0].episodes.map((e) => e.number)).toEqual([4]);
+    const compact = normaliseHistory({ items: [{ seriesId: 'a', seriesTitle: 'A', seasonId: 's', episodeNumber: '3', watchedAt: '2026-01-01' }] });
+    expect(compact.skipped).toEqual([{ path: 'items[0].episodeNumber', reason: 'INVALID_FIELD' }]);
   });
 
   it('treats an empty list as an empty history', () => {
-    expect(normaliseHistory({ data: [] })).toEqual({ seasons: [], movies: [], warnings: [], format: 'empty' });
+    expect(normaliseHistory({ data: [] })).toEqual({ seasons: [], movies: [], skipped: [], warnings: [], format: 'empty' });
   });
 });
