@@ -29,6 +29,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import { parse, Kind } from 'graphql';
+import { API_LIMITS } from '#contract/api-limits';
 import { DATA_SOURCES } from '#contract/datasources';
 import { FUNCTIONS, type FunctionDefinition, type FunctionId } from '#contract/functions';
 import { FUNCTION_ENV, METRIC, METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, tableEnvName } from '#contract/metrics';
@@ -365,6 +366,9 @@ export class AnimeLogStack extends Stack {
       },
       xrayEnabled: true,
       introspectionConfig: config.disableIntrospection ? appsync.IntrospectionConfig.DISABLED : appsync.IntrospectionConfig.ENABLED,
+      // Per-request cost limits; the local runtime enforces the same values.
+      queryDepthLimit: API_LIMITS.queryDepthLimit,
+      resolverCountLimit: API_LIMITS.resolverCountLimit,
     });
     const api = this.api;
 

@@ -24,6 +24,7 @@ import {
   type SelectionSetNode,
   type ExecutionResult,
 } from 'graphql';
+import { API_LIMITS } from '#contract/api-limits';
 import { APPSYNC_SCALARS } from './scalars';
 import { authenticate, type AuthConfig, type AuthenticatedCaller, type AuthMode } from './auth';
 import type { AppSyncContext, ResolverOutcome, ResolverSet } from './executor';
@@ -63,6 +64,59 @@ interface ExecutionState {
   variables: Record<string, unknown>;
   extraErrors: AppSyncError[];
   outcomes: Map<string, ResolverOutcome>;
+  /** Resolver invocations so far in this request (AppSync's resolverCountLimit counts them). */
+  resolverCalls: number;
+}
+
+/** AppSync's per-request cost limits (contract/api-limits.ts, the values CDK deploys). */
+export interface CostLimits {
+  queryDepthLimit: number;
+  resolverCountLimit: number;
+}
+
+/** A parsed and validated document, kept per query text: clients send the same few documents. */
+interface PreparedDocument {
+  document: DocumentNode;
+}
+
+const DOCUMENT_CACHE_SIZE = 500;
+
+/**
+ * The deepest field of a validated document's operations (fragments followed; a root field is depth 1),
+ * with where it is: what the depth limit is checked against before anything runs.
+ */
+function documentDepth(document: DocumentNode): { depth: number; at?: FieldNode } {
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def.selectionSet);
+  const memo = new Map<string, { depth: number; at?: FieldNode }>();
+  const walk = (set: SelectionSetNode): { depth: number; at?: FieldNode } => {
+    let deepest: { depth: number; at?: FieldNode } = { depth: 0 };
+    for (const selection of set.selections) {
+      let found: { depth: number; at?: FieldNode };
+      if (selection.kind === Kind.FIELD) {
+        const below = selection.selectionSet ? walk(selection.selectionSet) : { depth: 0 };
+        found = { depth: below.depth + 1, at: below.at ?? selection };
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) found = walk(selection.selectionSet);
+      else {
+        const name = selection.name.value;
+        if (!memo.has(name)) {
+          memo.set(name, { depth: 0 }); // validation rules out fragment cycles; this only guards the walk
+          const target = fragments.get(name);
+          memo.set(name, target ? walk(target) : { depth: 0 });
+        }
+        found = memo.get(name)!;
+      }
+      if (found.depth > deepest.depth) deepest = found;
+    }
+    return deepest;
+  };
+  let deepest: { depth: number; at?: FieldNode } = { depth: 0 };
+  for (const def of document.definitions) {
+    if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+    const found = walk(def.selectionSet);
+    if (found.depth > deepest.depth) deepest = found;
+  }
+  return deepest;
 }
 
 const DIRECTIVE_MODES: Record<string, AuthMode> = {
@@ -145,13 +199,18 @@ export interface GraphQLApiOptions {
   /** Public URL of the GraphQL endpoint (IAM signatures cover it). */
   endpointUrl: () => string;
   env?: Record<string, string>;
+  /** Per-request cost limits (default: the deployed ones, contract/api-limits.ts). */
+  limits?: CostLimits;
 }
 
 export class GraphQLApi {
   readonly schema: GraphQLSchema;
+  readonly limits: CostLimits;
   private readonly mutationListeners = new Set<(event: MutationEvent) => void>();
+  private readonly documents = new Map<string, PreparedDocument | { errors: AppSyncError[] }>();
 
   constructor(private readonly options: GraphQLApiOptions) {
+    this.limits = options.limits ?? API_LIMITS;
     this.schema = buildSchema(`${options.preludeSdl}\n${options.schemaSdl}`);
     for (const [name, scalar] of Object.entries(APPSYNC_SCALARS)) {
       const type = this.schema.getType(name);
@@ -176,21 +235,45 @@ export class GraphQLApi {
   private wrapField(type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) {
     const typeName = type.name;
     const fieldName = field.name;
-    const hasResolver = this.options.resolvers.has(typeName, fieldName);
-    field.resolve = async (source, args, context: unknown, info) => {
-      const state = context as ExecutionState;
-      const allowed = this.allowedModes(type, field);
-      if (!allowed.includes(state.caller.mode) || state.caller.deniedFields.includes(`${typeName}.${fieldName}`) || state.caller.deniedFields.includes(fieldName)) {
+    const qualified = `${typeName}.${fieldName}`;
+    const allowed = this.allowedModes(type, field);
+    const authorize = (state: ExecutionState, info: GraphQLResolveInfo) => {
+      const { caller } = state;
+      if (!allowed.includes(caller.mode) || (caller.deniedFields.length > 0 && (caller.deniedFields.includes(qualified) || caller.deniedFields.includes(fieldName)))) {
         throw new FieldError({ message: `Not Authorized to access ${fieldName} on type ${typeName}`, errorType: 'Unauthorized' });
       }
-      if (!hasResolver) return defaultFieldResolver(source, args, state, info);
-      const outcome = await this.runResolver(typeName, fieldName, source, args as Record<string, unknown>, state, info);
-      state.outcomes.set(pathArray(info.path).join('.'), outcome);
-      const [stopping, ...appended] = outcome.data === undefined ? [outcome.errors.at(-1), ...outcome.errors.slice(0, -1)] : [undefined, ...outcome.errors];
-      for (const error of appended) state.extraErrors.push({ ...error, path: pathArray(info.path), locations: info.fieldNodes.map((n) => n.loc && { line: n.loc.startToken.line, column: n.loc.startToken.column }).filter(Boolean) as AppSyncError['locations'] });
-      if (stopping) throw new FieldError(stopping);
-      return outcome.data;
     };
+    if (!this.options.resolvers.has(typeName, fieldName)) {
+      // No resolver: a synchronous property read, as graphql-js does by default (no promise per field).
+      field.resolve = (source, args, context, info) => {
+        authorize(context as ExecutionState, info);
+        return defaultFieldResolver(source, args, context, info);
+      };
+      return;
+    }
+    const { resolverCountLimit } = this.limits;
+    field.resolve = (source, args, context, info) => {
+      const state = context as ExecutionState;
+      authorize(state, info);
+      // AppSync's resolverCountLimit: invocations past the limit fail, aliases and list items included.
+      if (++state.resolverCalls > resolverCountLimit) {
+        throw new FieldError({
+          message: `Resolver invocation limit reached: a request may run at most ${resolverCountLimit} resolvers (resolverCountLimit); ask for fewer fields, aliases or list items at once.`,
+          errorType: 'ResolverExecutionLimitReached',
+        });
+      }
+      return this.runField(typeName, fieldName, source, args as Record<string, unknown>, state, info);
+    };
+  }
+
+  private async runField(typeName: string, fieldName: string, source: unknown, args: Record<string, unknown>, state: ExecutionState, info: GraphQLResolveInfo) {
+    const outcome = await this.runResolver(typeName, fieldName, source, args, state, info);
+    const path = pathArray(info.path);
+    state.outcomes.set(path.join('.'), outcome);
+    const [stopping, ...appended] = outcome.data === undefined ? [outcome.errors.at(-1), ...outcome.errors.slice(0, -1)] : [undefined, ...outcome.errors];
+    for (const error of appended) state.extraErrors.push({ ...error, path, locations: info.fieldNodes.map((n) => n.loc && { line: n.loc.startToken.line, column: n.loc.startToken.column }).filter(Boolean) as AppSyncError['locations'] });
+    if (stopping) throw new FieldError(stopping);
+    return outcome.data;
   }
 
   /** Runs one field's resolver with an AppSync context; public for the real-time server's subscription resolvers. */
@@ -232,22 +315,45 @@ export class GraphQLApi {
     if (request.variables !== undefined && request.variables !== null && (typeof request.variables !== 'object' || Array.isArray(request.variables))) {
       return { errors: [{ errorType: 'MalformedHttpRequestException', message: 'variables must be a JSON object.' }] };
     }
-    let document: DocumentNode;
-    try {
-      document = parse(request.query, { maxTokens: 20_000 });
-    } catch (error) {
-      const e = error as GraphQLError;
-      return { errors: [{ errorType: 'ValidationError', message: `Syntax error: ${e.message}`, locations: e.locations ? [...e.locations] : undefined }] };
-    }
-    const problems = validate(this.schema, document);
-    if (problems.length > 0) {
-      return { errors: problems.map((p) => ({ errorType: 'ValidationError', message: p.message, locations: p.locations ? [...p.locations] : undefined })) };
-    }
+    const prepared = this.parseAndValidate(request.query);
+    if ('errors' in prepared) return prepared;
     return {
-      document,
+      document: prepared.document,
       variables: (request.variables as Record<string, unknown>) ?? {},
       operationName: typeof request.operationName === 'string' ? request.operationName : undefined,
     };
+  }
+
+  /** AppSync's queryDepthLimit, checked on the document before any resolver runs. */
+  private checkDepth(document: DocumentNode): PreparedDocument | { errors: AppSyncError[] } {
+    const limit = this.limits.queryDepthLimit;
+    const { depth, at } = documentDepth(document);
+    if (depth <= limit) return { document };
+    const location = at?.loc ? [{ line: at.loc.startToken.line, column: at.loc.startToken.column }] : undefined;
+    return {
+      errors: [{ errorType: 'ValidationError', message: `Query depth limit of ${limit} exceeded (queryDepthLimit): the query nests ${depth} levels deep at ${at?.name.value}.`, locations: location }],
+    };
+  }
+
+  /** Parsing and validation depend on the query text alone, so their result is kept per text (bounded). */
+  private parseAndValidate(query: string): PreparedDocument | { errors: AppSyncError[] } {
+    const cached = this.documents.get(query);
+    if (cached) return cached;
+    let result: PreparedDocument | { errors: AppSyncError[] };
+    try {
+      const document = parse(query, { maxTokens: 20_000 });
+      const problems = validate(this.schema, document);
+      result =
+        problems.length > 0
+          ? { errors: problems.map((p) => ({ errorType: 'ValidationError', message: p.message, locations: p.locations ? [...p.locations] : undefined })) }
+          : this.checkDepth(document);
+    } catch (error) {
+      const e = error as GraphQLError;
+      result = { errors: [{ errorType: 'ValidationError', message: `Syntax error: ${e.message}`, locations: e.locations ? [...e.locations] : undefined }] };
+    }
+    if (this.documents.size >= DOCUMENT_CACHE_SIZE) this.documents.delete(this.documents.keys().next().value!);
+    this.documents.set(query, result);
+    return result;
   }
 
   async executeHttp(request: GraphQLRequest, headers: Record<string, string>, body: string): Promise<AppSyncResponse> {
@@ -275,7 +381,14 @@ export class GraphQLApi {
         body: { errors: [{ errorType: 'ValidationError', message: 'Subscriptions are served over the real-time WebSocket endpoint (/graphql/realtime), not HTTP POST.' }] },
       };
     }
-    const state: ExecutionState = { caller, headers, variables: prepared.variables, extraErrors: [], outcomes: new Map() };
+    const state: ExecutionState = {
+      caller,
+      headers,
+      variables: prepared.variables,
+      extraErrors: [],
+      outcomes: new Map(),
+      resolverCalls: 0,
+    };
     const result = (await execute({
       schema: this.schema,
       document: prepared.document,

@@ -9,6 +9,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_LIMITS } from '#contract/api-limits';
 import { DATA_SOURCES } from '#contract/datasources';
 import { FUNCTIONS } from '#contract/functions';
 import { METRIC, METRICS_NAMESPACE, tableEnvName } from '#contract/metrics';
@@ -221,6 +222,13 @@ describe('AppSync', () => {
       Principal: 'appsync.amazonaws.com',
       FunctionName: { 'Fn::GetAtt': [fnLogicalId('authorizer'), 'Arn'] },
       SourceArn: Match.anyValue(),
+    });
+  });
+
+  it('sets the per-request cost limits the local runtime enforces (query depth, resolver count)', () => {
+    s.template.hasResourceProperties('AWS::AppSync::GraphQLApi', {
+      QueryDepthLimit: API_LIMITS.queryDepthLimit,
+      ResolverCountLimit: API_LIMITS.resolverCountLimit,
     });
   });
 
