@@ -176,7 +176,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
         `<!doctype html><title>AnimeLog sign-in</title><h1>MAL sent you back</h1>` +
-          `<p>Complete the sign-in with <code>completeLogin(code, state)</code>:</p>` +
+          `<p>Complete the sign-in with <code>completeLogin(code, state, loginSecret)</code>:</p>` +
           `<p>code: <code id="code">${escape(query.get('code'))}</code></p><p>state: <code id="state">${escape(query.get('state'))}</code></p>`,
       );
     });

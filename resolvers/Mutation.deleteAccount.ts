@@ -3,10 +3,16 @@
  * @dataSource AccountFunction
  */
 import type { Context } from '@aws-appsync/utils';
-import { callerUserId } from './lib/identity';
+import { callerUserId, endSubscriptions } from './lib/identity';
+import { lambdaResponse } from './lib/response';
 
 export function request(ctx: Context) {
   return { operation: 'Invoke', payload: { field: 'deleteAccount', userId: callerUserId(ctx) } };
 }
 
-export { lambdaResponse as response } from './lib/response';
+export function response(ctx: Context) {
+  const result = lambdaResponse(ctx);
+  // Every subscription of the account ends, whichever session opened it.
+  endSubscriptions({ userId: callerUserId(ctx) });
+  return result;
+}

@@ -3,10 +3,16 @@
  * @dataSource AuthFunction
  */
 import type { Context } from '@aws-appsync/utils';
-import { callerUserId } from './lib/identity';
+import { callerSessionId, callerUserId, endSubscriptions } from './lib/identity';
+import { lambdaResponse } from './lib/response';
 
 export function request(ctx: Context) {
   return { operation: 'Invoke', payload: { field: 'signOut', userId: callerUserId(ctx), sessionToken: ctx.request.headers.authorization } };
 }
 
-export { lambdaResponse as response } from './lib/response';
+export function response(ctx: Context) {
+  const result = lambdaResponse(ctx);
+  // The signed-out session's subscriptions end with it.
+  endSubscriptions({ sessionId: callerSessionId(ctx) });
+  return result;
+}

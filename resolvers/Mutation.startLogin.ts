@@ -6,7 +6,7 @@ import type { Context } from '@aws-appsync/utils';
 import type { MutationStartLoginArgs } from '../generated/graphql';
 
 export function request(ctx: Context<MutationStartLoginArgs>) {
-  return { operation: 'Invoke', payload: { field: 'startLogin', redirectUri: ctx.args.redirectUri } };
+  return { operation: 'Invoke', payload: { field: 'startLogin', redirectUri: ctx.args.redirectUri, loginSecretHash: ctx.args.loginSecretHash } };
 }
 
 export { lambdaResponse as response } from './lib/response';

@@ -6,7 +6,7 @@
  */
 import { extensions, util, type Context } from '@aws-appsync/utils';
 import type { SubscriptionOnSyncProgressArgs } from '../generated/graphql';
-import { callerUserId } from './lib/identity';
+import { callerSessionId, callerUserId } from './lib/identity';
 
 export function request(ctx: Context<SubscriptionOnSyncProgressArgs>) {
   // Checked before anything else so that a caller without a session is refused at `start`.
@@ -18,6 +18,10 @@ export function response(ctx: Context<SubscriptionOnSyncProgressArgs>) {
   const filter: Record<string, unknown> = { userId: { eq: callerUserId(ctx) } };
   if (ctx.args.jobId) filter.jobId = { eq: ctx.args.jobId };
   extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter(filter));
+  // Ended when the session that opened it ends (signOut, refreshSession) or the account is deleted.
+  extensions.setSubscriptionInvalidationFilter(
+    util.transform.toSubscriptionFilter({ or: [{ sessionId: { eq: callerSessionId(ctx) } }, { userId: { eq: callerUserId(ctx) } }] }),
+  );
   // AppSync subscription resolvers return null: the payload comes from the triggering mutation.
   return null;
 }

@@ -1,9 +1,12 @@
 /**
- * Sign in with MAL: OAuth 2 authorization code with PKCE (`plain`, the only method MAL supports). The
- * verifier never leaves the backend: it is kept with the `state` (single use, 10 minutes) and sent to MAL
- * only with the code. A completed sign-in stores the MAL tokens encrypted and returns an AnimeLog session.
+ * Sign in with MAL: OAuth 2 authorization code with PKCE (`plain`, the only method MAL supports). With
+ * `plain` the verifier IS the challenge, so it is in the authorize URL the client opens: PKCE alone does
+ * not bind the sign-in to the client. What does: `startLogin` takes the SHA-256 of a secret the client
+ * keeps, stored with the `state` (single use, 10 minutes), and `completeLogin` must present the secret;
+ * a leaked `code` + `state` (a redirect seen by another extension, a log) cannot finish the sign-in.
+ * A completed sign-in stores the MAL tokens encrypted and returns an AnimeLog session.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createPkceVerifier } from '../mal/client';
@@ -26,10 +29,22 @@ export interface Viewer {
   lastSyncAt?: string | null;
 }
 
-export async function startLogin(redirectUri: string, now = new Date()) {
+/** A base64url SHA-256 digest, as `loginSecretHash` must be. */
+const SECRET_HASH = /^[A-Za-z0-9_-]{43}$/;
+/** The secret itself: PKCE's verifier alphabet and length (RFC 7636), so the same generator serves. */
+const SECRET = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+export function loginSecretHashOf(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+export async function startLogin(redirectUri: string, loginSecretHash: string, now = new Date()) {
   const allowed = allowedRedirectUris();
   if (!allowed.includes(redirectUri)) {
     throw new ValidationError('redirectUri is not one registered with the MAL client', { field: 'redirectUri' });
+  }
+  if (typeof loginSecretHash !== 'string' || !SECRET_HASH.test(loginSecretHash)) {
+    throw new ValidationError('loginSecretHash must be the base64url SHA-256 (43 characters) of a secret the client keeps', { field: 'loginSecretHash' });
   }
   const state = randomBytes(32).toString('base64url');
   const codeVerifier = createPkceVerifier();
@@ -37,7 +52,7 @@ export async function startLogin(redirectUri: string, now = new Date()) {
   await documents().send(
     new PutCommand({
       TableName: tableName('login-states'),
-      Item: { state, codeVerifier, redirectUri, createdAt: now.toISOString(), expiresAtEpoch },
+      Item: { state, codeVerifier, secretHash: loginSecretHash, redirectUri, createdAt: now.toISOString(), expiresAtEpoch },
       ConditionExpression: 'attribute_not_exists(#s)',
       ExpressionAttributeNames: { '#s': 'state' },
     }),
@@ -50,18 +65,23 @@ export async function startLogin(redirectUri: string, now = new Date()) {
   };
 }
 
-/** Takes the state out of the table (so it can never be used twice) and returns what was kept with it. */
-async function consumeState(state: string, now: Date): Promise<{ codeVerifier: string; redirectUri: string }> {
+/**
+ * Takes the state out of the table (so it can never be used twice) and returns what was kept with it —
+ * only for the client holding the secret: a wrong secret leaves the state for its rightful owner.
+ */
+async function consumeState(state: string, loginSecret: string, now: Date): Promise<{ codeVerifier: string; redirectUri: string }> {
   const refused = () =>
-    new UnauthorizedError('This sign-in is unknown, expired or already completed: start it again', { reason: 'STATE_INVALID', action: 'START_LOGIN' });
+    new UnauthorizedError('This sign-in is unknown, expired, already completed or was started by another client: start it again', { reason: 'STATE_INVALID', action: 'START_LOGIN' });
   if (typeof state !== 'string' || state.length < 16 || state.length > 128) throw refused();
+  if (typeof loginSecret !== 'string' || !SECRET.test(loginSecret)) throw refused();
   try {
     const out = await documents().send(
       new DeleteCommand({
         TableName: tableName('login-states'),
         Key: { state },
-        ConditionExpression: 'attribute_exists(#s)',
+        ConditionExpression: 'attribute_exists(#s) AND secretHash = :h',
         ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':h': loginSecretHashOf(loginSecret) },
         ReturnValues: 'ALL_OLD',
       }),
     );
@@ -87,9 +107,9 @@ async function findOrCreateUser(malUserId: number, malUserName: string, now: Dat
   return viewer;
 }
 
-export async function completeLogin(code: string, state: string, now = new Date()) {
+export async function completeLogin(code: string, state: string, loginSecret: string, now = new Date()) {
   if (typeof code !== 'string' || code.length === 0 || code.length > 2048) throw new ValidationError('code is missing or too long', { field: 'code' });
-  const login = await consumeState(state, now);
+  const login = await consumeState(state, loginSecret, now);
   const client = await malClient();
   let tokens;
   try {

@@ -24,6 +24,15 @@ export function hashSessionToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/**
+ * The session's id as resolvers see it (the authorizer's resolverContext): what subscriptions opened
+ * with the session are invalidated by when it ends. Derived from the stored hash, so it names the
+ * session without being its table key.
+ */
+export function sessionIdOf(tokenHash: string): string {
+  return createHash('sha256').update('session-id:').update(tokenHash).digest('base64url').slice(0, 32);
+}
+
 export async function createSession(userId: string, now = new Date()): Promise<{ token: string; expiresAt: string }> {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const expiresAtEpoch = Math.floor(now.getTime() / 1000) + SESSION_TTL_SECONDS;

@@ -1,23 +1,23 @@
 /**
  * AuthFunction: the sign-in fields. The event is the resolver's payload; it carries the session token for
- * refresh/sign-out, so it is never logged.
+ * refresh/sign-out and the client's login secret, so it is never logged.
  */
 import { apiHandler } from '../shared/handler';
 import { ValidationError } from '../shared/errors';
 import { completeLogin, refreshSession, signOut, startLogin } from '../auth/login';
 
 export type AuthEvent =
-  | { field: 'startLogin'; redirectUri: string }
-  | { field: 'completeLogin'; code: string; state: string }
+  | { field: 'startLogin'; redirectUri: string; loginSecretHash: string }
+  | { field: 'completeLogin'; code: string; state: string; loginSecret: string }
   | { field: 'refreshSession'; userId: string; sessionToken: string }
   | { field: 'signOut'; userId: string; sessionToken: string };
 
 export const handler = apiHandler('auth', async (event: AuthEvent) => {
   switch (event.field) {
     case 'startLogin':
-      return startLogin(event.redirectUri);
+      return startLogin(event.redirectUri, event.loginSecretHash);
     case 'completeLogin':
-      return completeLogin(event.code, event.state);
+      return completeLogin(event.code, event.state, event.loginSecret);
     case 'refreshSession':
       return refreshSession(event.sessionToken, event.userId);
     case 'signOut':

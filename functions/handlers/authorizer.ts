@@ -2,7 +2,7 @@
  * AppSync Lambda authorizer: the `Authorization` header carries an AnimeLog session token. Valid →
  * the user id goes to resolvers as `ctx.identity.resolverContext.userId`. Never logs the token.
  */
-import { verifySession } from '../auth/sessions';
+import { sessionIdOf, verifySession } from '../auth/sessions';
 import { tryConsume } from '../limits/user-limits';
 
 export interface AuthorizerEvent {
@@ -12,7 +12,7 @@ export interface AuthorizerEvent {
 export interface AuthorizerResult {
   isAuthorized: boolean;
   /** AppSync passes these strings to resolvers as ctx.identity.resolverContext. */
-  resolverContext?: { userId: string; rateLimitedForSeconds?: string };
+  resolverContext?: { userId: string; sessionId: string; rateLimitedForSeconds?: string };
   ttlOverride?: number;
 }
 
@@ -22,8 +22,10 @@ export async function handler(event: AuthorizerEvent): Promise<AuthorizerResult>
   // The per-user request rate is counted here, once per request (hence no result caching). A caller over
   // the limit stays authenticated: resolvers answer LimitExceeded with the wait (resolvers/lib/identity.ts).
   const rate = await tryConsume(session.userId, 'requestsPerMinute');
+  // sessionId: what signOut, refreshSession and deleteAccount invalidate the session's subscriptions by.
+  const sessionId = sessionIdOf(session.tokenHash);
   const resolverContext = rate.allowed
-    ? { userId: session.userId }
-    : { userId: session.userId, rateLimitedForSeconds: String(rate.retryAfterSeconds) };
+    ? { userId: session.userId, sessionId }
+    : { userId: session.userId, sessionId, rateLimitedForSeconds: String(rate.retryAfterSeconds) };
   return { isAuthorized: true, resolverContext, ttlOverride: 0 };
 }

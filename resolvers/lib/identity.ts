@@ -1,4 +1,4 @@
-import { util, type Context } from '@aws-appsync/utils';
+import { extensions, util, type Context } from '@aws-appsync/utils';
 
 /**
  * The signed-in user's id, as the Lambda authorizer put it in the resolver context. Every resolver that
@@ -16,4 +16,18 @@ export function callerUserId(ctx: Context): string {
     util.error(`Too many requests: retry in ${retryAfterSeconds} s`, 'LimitExceeded', null, { limit: 'requestsPerMinute', retryAfterSeconds });
   }
   return userId as string;
+}
+
+/** The id of the caller's session (set by the Lambda authorizer); subscriptions are invalidated by it. */
+export function callerSessionId(ctx: Context): string {
+  const identity = ctx.identity as { resolverContext?: { sessionId?: string } } | null;
+  const context = identity ? identity.resolverContext : undefined;
+  const sessionId = context ? context.sessionId : undefined;
+  if (!sessionId) util.unauthorized();
+  return sessionId as string;
+}
+
+/** Ends the onSyncProgress subscriptions whose invalidation filter matches (see Subscription.onSyncProgress). */
+export function endSubscriptions(payload: { sessionId?: string; userId?: string }) {
+  extensions.invalidateSubscriptions({ subscriptionField: 'onSyncProgress', payload });
 }

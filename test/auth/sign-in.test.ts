@@ -9,7 +9,7 @@ import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 import { malSessionForUser } from '../../functions/auth/mal-tokens';
-import { COMPLETE_LOGIN, START_LOGIN, approveAs, signIn as signInVia, startLogin as startLoginVia } from '../support/sign-in';
+import { COMPLETE_LOGIN, START_LOGIN, approveAs, loginSecret, signIn as signInVia, startLogin as startLoginVia } from '../support/sign-in';
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -71,25 +71,25 @@ describe('Sign in with MAL', () => {
   it('refuses a replayed state, a forged state and a code issued for another sign-in (wrong verifier)', async () => {
     const login = await startLogin();
     const { code, state } = await approveAs(login.authorizeUrl, 'carol_replay');
-    expect((await gql(stack, COMPLETE, { c: code, s: state })).errors).toBeUndefined();
+    expect((await gql(stack, COMPLETE, { c: code, s: state, k: login.secret })).errors).toBeUndefined();
 
-    const replayed = await gql(stack, COMPLETE, { c: code, s: state });
+    const replayed = await gql(stack, COMPLETE, { c: code, s: state, k: login.secret });
     expect(replayed.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', errorInfo: { reason: 'STATE_INVALID', action: 'START_LOGIN' } });
 
-    const forged = await gql(stack, COMPLETE, { c: code, s: 'forged-state-forged-state-forged-state' });
+    const forged = await gql(stack, COMPLETE, { c: code, s: 'forged-state-forged-state-forged-state', k: login.secret });
     expect(forged.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', errorInfo: { reason: 'STATE_INVALID' } });
 
     // Code from sign-in A presented with the state of sign-in B: MAL checks B's verifier against A's challenge.
     const a = await startLogin();
     const b = await startLogin();
     const approvedA = await approveAs(a.authorizeUrl, 'dave_mixed');
-    const mixed = await gql(stack, COMPLETE, { c: approvedA.code, s: b.state });
+    const mixed = await gql(stack, COMPLETE, { c: approvedA.code, s: b.state, k: b.secret });
     expect(mixed.errors?.[0]).toMatchObject({ errorType: 'Unauthorized', errorInfo: { reason: 'CODE_REFUSED' } });
     expect(mixed.errors?.[0].message).not.toMatch(/verifier|secret|token=/i);
   });
 
   it('refuses a redirect URI the MAL client does not allow', async () => {
-    const result = await gql(stack, START, { r: 'https://evil.example/steal' });
+    const result = await gql(stack, START, { r: 'https://evil.example/steal', h: loginSecret().hash });
     expect(result.errors?.[0]).toMatchObject({ errorType: 'ValidationError', errorInfo: { field: 'redirectUri' } });
   });
 

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack';
 import { FAST_MAL_CLIENT, startTestStack } from '../support/stack';
-import { approveAs, signIn } from '../support/sign-in';
+import { approveAs, loginSecret, signIn } from '../support/sign-in';
 import { RealtimeClient, tokenHeader } from '../realtime/support';
 import { signGraphQLRequest } from '../../functions/shared/iam-signer';
 import { SIZE_LIMITS, WINDOW_LIMITS } from '../../functions/limits/user-limits';
@@ -36,6 +36,10 @@ beforeAll(async () => {
   });
   // Predefined for the examples: the local stack's sign-in callback page (what signIn uses too).
   captures.redirectUri = stack.redirectUris.at(-1);
+  // The client-held sign-in secret and its SHA-256, as a client makes them.
+  const secret = loginSecret();
+  captures.loginSecret = secret.secret;
+  captures.loginSecretHash = secret.hash;
 });
 
 afterAll(async () => {

@@ -95,10 +95,10 @@ describe('error hygiene', () => {
     secrets.push(user.sessionToken, tokens.accessToken, tokens.refreshToken);
     const h = user.headers;
     const cases: [string, string, Record<string, unknown>, Record<string, string>][] = [
-      ['startLogin: foreign redirect', 'mutation($r: AWSURL!) { startLogin(redirectUri: $r) { state } }', { r: 'https://evil.example/cb' }, { 'x-api-key': stack.apiKey }],
-      ['startLogin: not a URL', 'mutation($r: AWSURL!) { startLogin(redirectUri: $r) { state } }', { r: 'not a url' }, { 'x-api-key': stack.apiKey }],
-      ['completeLogin: forged state', 'mutation { completeLogin(code: "x", state: "forged-state-forged-state-forged") { sessionToken } }', {}, { 'x-api-key': stack.apiKey }],
-      ['completeLogin: empty code', 'mutation { completeLogin(code: "", state: "forged-state-forged-state-forged") { sessionToken } }', {}, { 'x-api-key': stack.apiKey }],
+      ['startLogin: foreign redirect', 'mutation($r: AWSURL!) { startLogin(redirectUri: $r, loginSecretHash: "h4sh-h4sh-h4sh-h4sh-h4sh-h4sh-h4sh-h4sh-h4s") { state } }', { r: 'https://evil.example/cb' }, { 'x-api-key': stack.apiKey }],
+      ['startLogin: not a URL', 'mutation($r: AWSURL!) { startLogin(redirectUri: $r, loginSecretHash: "h4sh-h4sh-h4sh-h4sh-h4sh-h4sh-h4sh-h4sh-h4s") { state } }', { r: 'not a url' }, { 'x-api-key': stack.apiKey }],
+      ['completeLogin: forged state', 'mutation { completeLogin(code: "x", state: "forged-state-forged-state-forged", loginSecret: "s3cret-s3cret-s3cret-s3cret-s3cret-s3cret-s3") { sessionToken } }', {}, { 'x-api-key': stack.apiKey }],
+      ['completeLogin: empty code', 'mutation { completeLogin(code: "", state: "forged-state-forged-state-forged", loginSecret: "s3cret-s3cret-s3cret-s3cret-s3cret-s3cret-s3") { sessionToken } }', {}, { 'x-api-key': stack.apiKey }],
       ['processHistory: not JSON object', PROCESS, { i: { history: '[1,2]' } }, h],
       ['processHistory: bad AWSJSON', PROCESS, { i: { history: '{oops' } }, h],
       ['processHistory: bad entry', PROCESS, { i: { history: JSON.stringify({ items: [{ seriesTitle: 'x', watchedAt: 'now' }] }) } }, h],

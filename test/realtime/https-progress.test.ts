@@ -51,15 +51,15 @@ async function signInTls(malUser: string): Promise<string> {
   const apiKey = { 'x-api-key': stack.apiKey };
   const secret = randomBytes(32).toString('base64url');
   const secretHash = createHash('sha256').update(secret).digest('base64url');
-  const started = await gqlTls('mutation($r: AWSURL!) { startLogin(redirectUri: $r) { authorizeUrl } }', { r: stack.redirectUris.at(-1) }, apiKey);
+  const started = await gqlTls('mutation($r: AWSURL!, $h: String!) { startLogin(redirectUri: $r, loginSecretHash: $h) { authorizeUrl } }', { r: stack.redirectUris.at(-1), h: secretHash }, apiKey);
   expect(started.errors).toBeUndefined();
   const authorize = new URL(started.data.startLogin.authorizeUrl);
   authorize.searchParams.set('sandbox_user', malUser);
   const consent = await fetch(authorize, { redirect: 'manual' });
   const back = new URL(consent.headers.get('location')!);
   const completed = await gqlTls(
-    'mutation($c: String!, $s: String!) { completeLogin(code: $c, state: $s) { sessionToken } }',
-    { c: back.searchParams.get('code'), s: back.searchParams.get('state') },
+    'mutation($c: String!, $s: String!, $k: String!) { completeLogin(code: $c, state: $s, loginSecret: $k) { sessionToken } }',
+    { c: back.searchParams.get('code'), s: back.searchParams.get('state'), k: secret },
     apiKey,
   );
   expect(completed.errors).toBeUndefined();

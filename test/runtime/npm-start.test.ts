@@ -4,6 +4,7 @@
  * and stops cleanly, with everything it started, on Ctrl-C (SIGINT).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
@@ -51,14 +52,23 @@ describe('npm start', () => {
 
     // Sign in as a sandbox user: startLogin → MAL's authorize URL → completeLogin.
     const callback = graphqlUrl.replace(/\/graphql$/, '/auth/callback');
-    const started = await post(graphqlUrl, { query: 'mutation($r: AWSURL!) { startLogin(redirectUri: $r) { authorizeUrl } }', variables: { r: callback } }, { 'x-api-key': apiKey });
+    const secret = randomBytes(32).toString('base64url');
+    const secretHash = createHash('sha256').update(secret).digest('base64url');
+    const started = await post(
+      graphqlUrl,
+      { query: 'mutation($r: AWSURL!, $h: String!) { startLogin(redirectUri: $r, loginSecretHash: $h) { authorizeUrl } }', variables: { r: callback, h: secretHash } },
+      { 'x-api-key': apiKey },
+    );
     expect(started.errors).toBeUndefined();
     const authorize = new URL(started.data.startLogin.authorizeUrl);
     authorize.searchParams.set('sandbox_user', 'npm_start_user');
     const redirect = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
     const completed = await post(
       graphqlUrl,
-      { query: 'mutation($c: String!, $s: String!) { completeLogin(code: $c, state: $s) { sessionToken } }', variables: { c: redirect.searchParams.get('code'), s: redirect.searchParams.get('state') } },
+      {
+        query: 'mutation($c: String!, $s: String!, $k: String!) { completeLogin(code: $c, state: $s, loginSecret: $k) { sessionToken } }',
+        variables: { c: redirect.searchParams.get('code'), s: redirect.searchParams.get('state'), k: secret },
+      },
       { 'x-api-key': apiKey },
     );
     const session = { authorization: completed.data.completeLogin.sessionToken as string };
