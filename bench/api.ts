@@ -1,0 +1,273 @@
+/**
+ * bench:api — the local runtime's request cost against a bare Node HTTP server answering the same bytes,
+ * in the same run, at concurrency 1 and 10:
+ *   typename  `{ __typename }` with the API key (HTTP, auth, parse/validate, execution, no data source)
+ *   settings  `settings { … }` with a session token (+ Lambda authorizer, one DynamoDB GetItem)
+ *   series    a 20-series `series` page with a session token (one DynamoDB Query, 20 × 2 seasons × 12 episodes)
+ * The per-user request limit is raised for the run. Both servers live in one child process on 127.0.0.1
+ * (the local stack as `npm start` builds it, DynamoDB Local beside it); this process only sends requests,
+ * over keep-alive connections, for a bounded time per case.
+ *
+ * Last line: one JSON object with `typename10Ratio`, `settings10Ratio`, `series10Ratio` (project p50 ÷
+ * bare p50 at concurrency 10) and every raw figure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CASE_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 3);
+const CASE_MAX_REQUESTS = 20_000;
+const WARMUP_REQUESTS = 200;
+const SERIES_COUNT = 20;
+
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface ServerInfo {
+  graphqlUrl: string;
+  bareUrl: string;
+  apiKey: string;
+  session: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Child: the local stack plus the bare server.
+// ---------------------------------------------------------------------------------------------------------
+async function serve() {
+  const { startLocalStack } = await import('../local/stack');
+  const { createSession } = await import('../functions/auth/sessions');
+  const { documents } = await import('../functions/shared/dynamo');
+  const { tableName } = await import('../functions/shared/config');
+  const { PutCommand, BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { PROFILE_SK, seriesSk } = await import('#contract/keys');
+
+  const stack = await startLocalStack({
+    port: 0,
+    console: false,
+    // The bench sends thousands of requests a minute for one user.
+    env: { LIMIT_REQUESTS_PER_MINUTE: '100000000' },
+  });
+  const userId = `u-${randomBytes(8).toString('hex')}`;
+  await documents().send(
+    new PutCommand({ TableName: tableName('users'), Item: { userId, sk: PROFILE_SK, malUserId: 4242, malUserName: 'bench', createdAt: new Date().toISOString() } }),
+  );
+  const at = (day: number, hour: number) => new Date(Date.UTC(2025, 0, 1 + day, hour)).toISOString();
+  const items = Array.from({ length: SERIES_COUNT }, (_, s) => ({
+    userId,
+    sk: seriesSk(`GBENCH${String(s).padStart(3, '0')}`),
+    seriesId: `GBENCH${String(s).padStart(3, '0')}`,
+    title: `Bench Series ${s}`,
+    updatedAt: at(s, 0),
+    seasons: [1, 2].map((n) => ({
+      seasonKey: `GBENCH${s}S${n}`,
+      crSeasonId: `GBENCH${s}S${n}`,
+      title: `Bench Series ${s} Season ${n}`,
+      seasonNumber: n,
+      audioLocales: ['ja-JP'],
+      isMovie: false,
+      numberingOffset: n === 1 ? 0 : 12,
+      episodes: Array.from({ length: 12 }, (_, e) => ({
+        number: e + 1,
+        crEpisodeId: `GBENCH${s}S${n}E${e + 1}`,
+        durationMs: 1_420_000,
+        progress: 1,
+        fullyWatched: true,
+        firstWatchedAt: at(s, e),
+        lastWatchedAt: at(s, e + 1),
+      })),
+      match: null,
+    })),
+  }));
+  for (let i = 0; i < items.length; i += 25) {
+    await documents().send(new BatchWriteCommand({ RequestItems: { [tableName('series-data')]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+  }
+  const session = (await createSession(userId)).token;
+
+  // The bare server answers whatever bytes the parent registers for a path, after reading the body.
+  const answers = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
+  const bare = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method === 'PUT') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { status: number; headers: Record<string, string>; body: string };
+        answers.set(req.url ?? '/', { status: body.status, headers: body.headers, body: Buffer.from(body.body, 'base64') });
+        res.writeHead(204).end();
+        return;
+      }
+      const answer = answers.get(req.url ?? '/');
+      if (!answer) return void res.writeHead(404).end();
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((ok) => bare.listen(0, '127.0.0.1', ok));
+  const address = bare.address();
+  const bareUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const info: ServerInfo = { graphqlUrl: stack.graphqlUrl, bareUrl, apiKey: stack.apiKey, session };
+  process.stdout.write(`BENCH_READY ${JSON.stringify(info)}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    bare.close();
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // The parent closing stdin (or dying) ends the child too.
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.resume();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parent: the load.
+// ---------------------------------------------------------------------------------------------------------
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function send(url: URL, method: string, headers: Record<string, string>, body: string): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  return new Promise((ok, fail) => {
+    const req = httpRequest(url, { method, agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+interface Figures {
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  requestsPerSecond: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function load(target: Target, concurrency: number, expected: Buffer): Promise<Figures> {
+  const url = new URL(target.url);
+  const headers = { 'content-type': 'application/json', ...target.headers };
+  const check = (body: Buffer) => {
+    if (!body.equals(expected)) throw new Error(`${target.url} answered other bytes than expected:\n${body.toString('utf8').slice(0, 300)}`);
+  };
+  for (let i = 0; i < WARMUP_REQUESTS; i += concurrency) {
+    await Promise.all(Array.from({ length: concurrency }, async () => check((await send(url, 'POST', headers, target.body)).body)));
+  }
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + CASE_SECONDS * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline && latencies.length < CASE_MAX_REQUESTS) {
+      const t0 = performance.now();
+      const response = await send(url, 'POST', headers, target.body);
+      latencies.push(performance.now() - t0);
+      check(response.body);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return { requests: latencies.length, p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)), requestsPerSecond: Math.round(latencies.length / seconds) };
+}
+
+async function startServers(): Promise<{ child: ChildProcess; info: ServerInfo }> {
+  const child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), [resolve(ROOT, 'bench/api.ts'), '--serve'], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, MAL_CLIENT_ID: '', MAL_CLIENT_SECRET: '', REDIRECT_URI: '' },
+  });
+  const info = await new Promise<ServerInfo>((ok, fail) => {
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`the servers did not start within 120 s:\n${output}`)), 120_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /BENCH_READY (.*)\n/.exec(output);
+      if (ready) {
+        clearTimeout(timer);
+        ok(JSON.parse(ready[1]!) as ServerInfo);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`the server process exited (${code}):\n${output}`));
+    });
+  });
+  return { child, info };
+}
+
+async function main() {
+  const { child, info } = await startServers();
+  const stopChild = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.on('exit', stopChild);
+  try {
+    const cases: Record<string, Target> = {
+      typename: { url: info.graphqlUrl, headers: { 'x-api-key': info.apiKey }, body: JSON.stringify({ query: '{ __typename }' }) },
+      settings: {
+        url: info.graphqlUrl,
+        headers: { authorization: info.session },
+        body: JSON.stringify({ query: '{ settings { watchedThreshold autoAcceptMatches autoAcceptThreshold updateDroppedAndOnHold markCompleted setDates trackRewatches updatedAt } }' }),
+      },
+      series: {
+        url: info.graphqlUrl,
+        headers: { authorization: info.session },
+        body: JSON.stringify({
+          query: `query($limit: Int) { series(limit: $limit) { items { seriesId title updatedAt seasons { seasonKey crSeasonId title seasonNumber audioLocales isMovie numberingOffset episodes { number crEpisodeId durationMs progress fullyWatched firstWatchedAt lastWatchedAt } match { malId } } } nextToken } }`,
+          variables: { limit: SERIES_COUNT },
+        }),
+      },
+    };
+    const results: Record<string, Record<string, { project: Figures; bare: Figures }>> = {};
+    const ratios: Record<string, number> = {};
+    for (const [name, target] of Object.entries(cases)) {
+      // What the project answers, registered with the bare server byte for byte.
+      const reference = await send(new URL(target.url), 'POST', { 'content-type': 'application/json', ...target.headers }, target.body);
+      const parsed = JSON.parse(reference.body.toString('utf8')) as { data?: any; errors?: unknown };
+      if (reference.status !== 200 || parsed.errors) throw new Error(`${name}: the project answered ${reference.status} ${reference.body.toString('utf8').slice(0, 300)}`);
+      if (name === 'series' && parsed.data.series.items.length !== SERIES_COUNT) throw new Error(`series: expected ${SERIES_COUNT} series`);
+      const path = `/${name}`;
+      const answerHeaders = { 'content-type': String(reference.headers['content-type']), 'access-control-allow-origin': '*' };
+      await send(new URL(path, info.bareUrl), 'PUT', { 'content-type': 'application/json' }, JSON.stringify({ status: reference.status, headers: answerHeaders, body: reference.body.toString('base64') }));
+      const bareTarget: Target = { ...target, url: new URL(path, info.bareUrl).href };
+      results[name] = {};
+      for (const concurrency of [1, 10]) {
+        const project = await load(target, concurrency, reference.body);
+        const bare = await load(bareTarget, concurrency, reference.body);
+        results[name][`c${concurrency}`] = { project, bare };
+        console.log(
+          `${name.padEnd(9)} c=${String(concurrency).padEnd(2)}  project p50 ${project.p50Ms.toFixed(2)} ms  p99 ${project.p99Ms.toFixed(2)} ms  ${project.requestsPerSecond} req/s` +
+            `   bare p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms  ${bare.requestsPerSecond} req/s   (${reference.body.length} bytes)`,
+        );
+        if (concurrency === 10) ratios[`${name}10Ratio`] = Math.round((project.p50Ms / bare.p50Ms) * 10) / 10;
+      }
+    }
+    console.log(JSON.stringify({ ...ratios, caseSeconds: CASE_SECONDS, results }));
+  } finally {
+    agent.destroy();
+    child.stdin!.end();
+    stopChild();
+    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+  }
+}
+
+if (process.argv.includes('--serve')) {
+  await serve();
+} else {
+  await main();
+}
