@@ -22,6 +22,17 @@ export {
 } from './client';
 export * from './errors';
 export * from './types';
-export { TokenBucketRateLimiter, UnlimitedRateLimiter, DEFAULT_MAL_RATE, RateLimiterConfigError, type RateLimiter, type TokenBucketOptions } from './rate-limiter';
+export {
+  TokenBucketRateLimiter,
+  UnlimitedRateLimiter,
+  DEFAULT_MAL_RATE,
+  DEFAULT_FAIRNESS,
+  RateLimiterConfigError,
+  withRateShare,
+  currentRateShare,
+  type RateLimiter,
+  type TokenBucketOptions,
+  type FairnessOptions,
+} from './rate-limiter';
 export { DynamoDbTokenBucketRateLimiter, RateLimitTimeoutError, RateLimitStoreError, type DynamoDbTokenBucketOptions } from './dynamo-rate-limiter';
 export { malClientConfigFromEnv, createMalClientFromEnv, MalConfigError, type MalClientFromEnvOptions } from './config';

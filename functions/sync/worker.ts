@@ -14,6 +14,7 @@ import type { CrSeason } from '../history';
 import { runMatchPhase } from './match-phase';
 import type { SeasonFacts } from '../matching/from-history';
 import { MalBadRequestError, MalError, MalNotFoundError, MalReloginRequiredError } from '../mal/errors';
+import { withRateShare } from '../mal/rate-limiter';
 import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
 import { METRIC } from '#contract/metrics';
@@ -389,7 +390,8 @@ async function recordLastSync(userId: string, at: string): Promise<void> {
 }
 
 export function runSyncJob(deps: WorkerDeps, message: { userId: string; jobId: string }): Promise<RunOutcome> {
-  return new SyncRun(deps, message.userId, message.jobId).run();
+  // The job's MAL calls count against its user's share of the client's budget (fair between users).
+  return withRateShare(message.userId, () => new SyncRun(deps, message.userId, message.jobId).run());
 }
 
 export { changeIdFor };
