@@ -99,6 +99,14 @@ export interface MalTokenStore {
   load(): Promise<MalTokens>;
   /** Called after every refresh with the new tokens (MAL rotates the refresh token: persist both). */
   save(tokens: MalTokens, previous: MalTokens): Promise<void>;
+  /**
+   * Optional: replaces the tokens whose access token is `staleAccessToken`, calling `refresh` at most once
+   * per user however many callers (in any process) ask at the same time, and persisting the result; the
+   * others get the tokens it stored. MAL's refresh tokens are single-use, so without this, concurrent
+   * refreshes of one user spend the same token and all but one fail. Without it the session refreshes
+   * with load/refresh/save (safe within one session only).
+   */
+  refresh?(staleAccessToken: string, refresh: (refreshToken: string) => Promise<MalTokens>, marginMs: number): Promise<MalTokens>;
 }
 
 export interface AuthorizeUrlRequest {
@@ -584,6 +592,11 @@ export class MalUserSession {
     if (this.current && this.current.accessToken !== staleAccessToken) return Promise.resolve(this.current);
     this.refreshing ??= (async () => {
       try {
+        if (this.store.refresh) {
+          const fresh = await this.store.refresh(staleAccessToken, (refreshToken) => this.client.refreshTokens(refreshToken), this.refreshMarginMs);
+          this.current = fresh;
+          return fresh;
+        }
         // Another Lambda may have refreshed already (the old refresh token would then be dead).
         const stored = await this.store.load();
         if (stored.accessToken !== staleAccessToken && stored.expiresAt - this.refreshMarginMs > Date.now()) {

@@ -7,7 +7,7 @@ import type { LocalStack } from '../../local/stack';
 import { Catalog, DEFAULT_CATALOG_PATH } from '../../local/mal-sandbox';
 import { loadCatalog as readCatalogFile } from '../../functions/matching/catalog-source';
 import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
-import { saveMalTokens } from '../../functions/auth/mal-tokens';
+import { loadMalTokens, saveMalTokens } from '../../functions/auth/mal-tokens';
 import { parseTokenResponse } from '../../functions/mal';
 import { signIn as signInAtMal } from './helpers';
 
@@ -61,5 +61,46 @@ describe('a refresh token MAL refuses', () => {
     expect(result.errors?.[0]).toMatchObject({ errorType: 'MalReloginRequired', errorInfo: { action: 'START_LOGIN' } });
     const refusal = stack.malSandbox!.requestLog.filter((e) => e.path === '/v1/oauth2/token' && e.status === 400);
     expect(refusal.length).toBeGreaterThan(0);
+  });
+});
+
+describe('token refresh under concurrency', () => {
+  it('refreshes an expired access token once for three concurrent calls, which all succeed', async () => {
+    const user = await userLinkedTo('concurrent');
+    const sandbox = stack.malSandbox!;
+    // The access token expired: by the stored clock, and at MAL.
+    const tokens = await loadMalTokens(user.userId);
+    await saveMalTokens(user.userId, { ...tokens, expiresAt: Date.now() - 1000 });
+    sandbox.setFaults({ revokeAccessTokens: 'concurrent' });
+    const since = sandbox.requestLog.at(-1)?.seq ?? 0;
+
+    const results = await Promise.all(
+      [1, 5, 6].map((malId) => gql(stack, UPDATE_STATUS, { input: { malId, status: 'WATCHING', numEpisodesWatched: 1 } }, user.headers)),
+    );
+    for (const result of results) expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+    expect(results.map((r) => r.data!.updateSeriesStatus.malId)).toEqual([1, 5, 6]);
+
+    const refreshes = sandbox.requestLog.filter((e) => e.seq > since && e.path === '/v1/oauth2/token');
+    expect(refreshes.map((e) => e.status)).toEqual([200]);
+    expect(sandbox.getList('concurrent').map((e) => e.animeId).sort((a, b) => a - b)).toEqual([1, 5, 6]);
+    // The rotated pair is what is stored, so the next call needs no refresh.
+    const stored = await loadMalTokens(user.userId);
+    expect(stored.accessToken).not.toBe(tokens.accessToken);
+    expect(stored.expiresAt).toBeGreaterThan(Date.now());
+    const after = sandbox.requestLog.at(-1)!.seq;
+    expect((await gql(stack, UPDATE_STATUS, { input: { malId: 1, score: 7 } }, user.headers)).errors).toBeUndefined();
+    expect(sandbox.requestLog.filter((e) => e.seq > after && e.path === '/v1/oauth2/token')).toEqual([]);
+  });
+
+  it('also refreshes once when MAL refuses the access token before its stored expiry', async () => {
+    const user = await userLinkedTo('concurrent2');
+    const sandbox = stack.malSandbox!;
+    sandbox.setFaults({ revokeAccessTokens: 'concurrent2' });
+    const since = sandbox.requestLog.at(-1)?.seq ?? 0;
+    const results = await Promise.all(
+      [1, 5, 6, 1535, 5114].map((malId) => gql(stack, UPDATE_STATUS, { input: { malId, status: 'COMPLETED' } }, user.headers)),
+    );
+    for (const result of results) expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+    expect(sandbox.requestLog.filter((e) => e.seq > since && e.path === '/v1/oauth2/token').map((e) => e.status)).toEqual([200]);
   });
 });
