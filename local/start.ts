@@ -2,6 +2,8 @@
  * `npm start`: the whole local stack in the foreground. Prints the endpoints and the local API key;
  * Ctrl-C stops everything it started.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from './stack';
 
@@ -12,23 +14,33 @@ const { values } = parseArgs({
     'dynamodb-endpoint': { type: 'string' },
     https: { type: 'boolean' },
     'tls-dir': { type: 'string' },
+    'mal-catalog': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 
 if (values.help) {
-  console.log(`npm start -- [--port N] [--data-dir DIR] [--dynamodb-endpoint URL] [--https [--tls-dir DIR]]
+  console.log(`npm start -- [--port N] [--data-dir DIR] [--dynamodb-endpoint URL] [--https [--tls-dir DIR]] [--mal-catalog FILE]
   --port N                 HTTP port (default $PORT or 4000)
   --data-dir DIR           keep DynamoDB Local's data in DIR (default: in memory)
   --dynamodb-endpoint URL  use this DynamoDB instead of starting DynamoDB Local
   --https                  serve https:// and wss:// on a self-signed certificate (docs/local-https.md)
-  --tls-dir DIR            where the certificate is kept (default ~/.animelog/local-https)`);
+  --tls-dir DIR            where the certificate is kept (default ~/.animelog/local-https)
+  --mal-catalog FILE       the MAL sandbox's catalog (.jsonl or .jsonl.gz), e.g. ../shared/data/mal-catalog.jsonl.gz
+                           for development (default: a 50-entry fixture, so most shows do not match)`);
   process.exit(0);
 }
 
 const port = Number(values.port ?? process.env.PORT ?? 4000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`npm start: the port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port ?? process.env.PORT)}`);
+  process.exit(2);
+}
+
+// The full catalog is development data, never shipped: it is only ever read from where the developer points.
+const malCatalog = values['mal-catalog'] === undefined ? undefined : resolve(values['mal-catalog']);
+if (malCatalog !== undefined && !existsSync(malCatalog)) {
+  console.error(`npm start: --mal-catalog: no such file ${malCatalog}`);
   process.exit(2);
 }
 
@@ -39,6 +51,7 @@ try {
     dataDir: values['data-dir'],
     dynamodbEndpoint: values['dynamodb-endpoint'],
     https: values.https ? { dir: values['tls-dir'] } : false,
+    ...(malCatalog ? { malSandbox: { catalog: malCatalog } } : {}),
   });
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
@@ -47,12 +60,19 @@ try {
   process.exit(1);
 }
 
+function malCatalogLine(sandbox: NonNullable<typeof stack.malSandbox>): string {
+  const entries = `${sandbox.catalog.size.toLocaleString('en-US')} entries`;
+  return malCatalog
+    ? `MAL catalog: ${sandbox.catalogSource} (${entries})`
+    : `MAL catalog: the test fixture (${entries}); for every show: --mal-catalog ../shared/data/mal-catalog.jsonl.gz`;
+}
+
 console.log(`AnimeLog local stack
 GraphQL:   ${stack.graphqlUrl}
 Real-time: ${stack.realtimeUrl}
 Console:   ${stack.url}/
 DynamoDB:  ${stack.dynamodbEndpoint}
-MAL:       ${stack.malSandbox ? `${stack.malSandbox.url} (sandbox; sign in as any user name)` : 'myanimelist.net (MAL_CLIENT_ID configured)'}
+MAL:       ${stack.malSandbox ? `${stack.malSandbox.url} (sandbox; sign in as any MAL user name: 2–16 letters, digits, _ or -)\n${malCatalogLine(stack.malSandbox)}` : 'myanimelist.net (MAL_CLIENT_ID configured)'}
 API key: ${stack.apiKey}${
   stack.tls ? `\nTLS:       self-signed certificate ${stack.tls.certPath}\n           SHA-256 ${stack.tls.fingerprint} (trust it: docs/local-https.md)` : ''
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run mal-sandbox -- --port 4100 [--catalog FILE] [--lists FILE] [--client-id ID] [--client-secret S]
- *  [--rate-limit N | --no-rate-limit]` — runs the MAL sandbox until Ctrl-C.
+ *  [--app-type web|other] [--token-lifetimes documented|observed] [--rate-limit N | --no-rate-limit]` — runs
+ *  the MAL sandbox until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
 import { startMalSandbox } from './index';
@@ -12,6 +13,8 @@ const { values } = parseArgs({
     lists: { type: 'string' },
     'client-id': { type: 'string' },
     'client-secret': { type: 'string' },
+    'app-type': { type: 'string', default: 'web' },
+    'token-lifetimes': { type: 'string', default: 'documented' },
     'rate-limit': { type: 'string' },
     'no-rate-limit': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -21,7 +24,8 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    'usage: mal-sandbox [--port N] [--catalog FILE.jsonl[.gz]] [--lists FILE.json] [--client-id ID] [--client-secret S] [--rate-limit N | --no-rate-limit]',
+    'usage: mal-sandbox [--port N] [--catalog FILE.jsonl[.gz]] [--lists FILE.json] [--client-id ID] [--client-secret S]\n' +
+      '                   [--app-type web|other] [--token-lifetimes documented|observed] [--rate-limit N | --no-rate-limit]',
   );
   process.exit(0);
 }
@@ -37,6 +41,17 @@ if (rateLimit !== undefined && !(rateLimit > 0)) {
   process.exit(2);
 }
 
+const appType = values['app-type'];
+if (appType !== 'web' && appType !== 'other') {
+  console.error(`--app-type is web (a client secret) or other (none), got ${appType}`);
+  process.exit(2);
+}
+const tokenLifetimes = values['token-lifetimes'];
+if (tokenLifetimes !== 'documented' && tokenLifetimes !== 'observed') {
+  console.error(`--token-lifetimes is documented (expires_in 3600) or observed (31 days), got ${tokenLifetimes}`);
+  process.exit(2);
+}
+
 const started = Date.now();
 const sandbox = await startMalSandbox({
   port,
@@ -44,15 +59,17 @@ const sandbox = await startMalSandbox({
   listsFile: values.lists,
   clientId: values['client-id'],
   clientSecret: values['client-secret'],
+  appType,
+  tokenLifetimes,
   rateLimit: !values['no-rate-limit'],
   ...(rateLimit === undefined ? {} : { faults: { rateLimitPerSecond: rateLimit } }),
 });
 const faults = sandbox.getFaults();
-console.log(`MAL sandbox listening on ${sandbox.url} (catalog: ${sandbox.catalog.size} entries, started in ${Date.now() - started} ms)`);
+console.log(`MAL sandbox listening on ${sandbox.url} (catalog: ${sandbox.catalogSource}, ${sandbox.catalog.size} entries, started in ${Date.now() - started} ms)`);
 console.log(`  MAL_AUTH_BASE_URL=${sandbox.authBaseUrl}`);
 console.log(`  MAL_API_BASE_URL=${sandbox.apiBaseUrl}`);
 console.log(`  MAL_CLIENT_ID=${sandbox.clientId}`);
-console.log(`  MAL_CLIENT_SECRET=${sandbox.clientSecret}`);
+console.log(`  MAL_CLIENT_SECRET=${sandbox.clientSecret}${sandbox.appType === 'other' ? '  (app type "other": no secret)' : ''}`);
 console.log(`  rate limit: ${faults.rateLimitPerSecond === null ? 'off' : `${faults.rateLimitPerSecond} requests/s per client`}`);
 console.log(`  faults: POST ${sandbox.url}/__sandbox/faults  (JSON, e.g. {"failNextRequests":3})`);
 console.log(`  authorize without a browser: add &sandbox_user=NAME to the authorize URL`);
