@@ -116,7 +116,8 @@ describe('apps without a client secret', () => {
   it('signs in and refreshes with the client id alone', async () => {
     const other = await startMalSandbox({ appType: 'other', rateLimit: false });
     try {
-      const client = clientFor(other);
+      expect(other.clientSecret).toBe('');
+      const client = clientFor(other, { clientSecret: undefined });
       const tokens = await signInWith(client, 'noscret');
       const store = new MemoryStore({ ...tokens, expiresAt: Date.now() - 1000 });
       expect((await client.forUser(store).getMe()).name).toBe('noscret');

@@ -7,7 +7,11 @@ import type { LocalStack } from '../../local/stack';
 import { Catalog, DEFAULT_CATALOG_PATH } from '../../local/mal-sandbox';
 import { loadCatalog as readCatalogFile } from '../../functions/matching/catalog-source';
 import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
-import { loadMalTokens, saveMalTokens } from '../../functions/auth/mal-tokens';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { loadMalTokens, refreshMalTokensOnce, saveMalTokens } from '../../functions/auth/mal-tokens';
+import { documents } from '../../functions/shared/dynamo';
+import { tableName } from '../../functions/shared/config';
+import { MalUnavailableError, type MalTokens } from '../../functions/mal';
 import { parseTokenResponse } from '../../functions/mal';
 import { signIn as signInAtMal } from './helpers';
 
@@ -102,5 +106,73 @@ describe('token refresh under concurrency', () => {
     );
     for (const result of results) expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
     expect(sandbox.requestLog.filter((e) => e.seq > since && e.path === '/v1/oauth2/token').map((e) => e.status)).toEqual([200]);
+  });
+});
+
+describe('the refresh lease', () => {
+  const expired = (n: number): MalTokens => ({ tokenType: 'Bearer', accessToken: `stale-${n}`, refreshToken: `refresh-${n}`, expiresAt: Date.now() - 1000 });
+  const fresh = (n: number): MalTokens => ({ tokenType: 'Bearer', accessToken: `fresh-${n}`, refreshToken: `refresh-next-${n}`, expiresAt: Date.now() + 3600_000 });
+
+  it('lets one of two concurrent callers refresh; the other gets what it stored', async () => {
+    const user = await createTestUser(stack);
+    await saveMalTokens(user.userId, expired(1));
+    const spent: string[] = [];
+    const slowRefresh = async (refreshToken: string) => {
+      spent.push(refreshToken);
+      await new Promise((r) => setTimeout(r, 300));
+      return fresh(1);
+    };
+    const [a, b] = await Promise.all([
+      refreshMalTokensOnce(user.userId, 'stale-1', slowRefresh, 60_000),
+      refreshMalTokensOnce(user.userId, 'stale-1', slowRefresh, 60_000),
+    ]);
+    expect(spent).toEqual(['refresh-1']);
+    expect(a.accessToken).toBe('fresh-1');
+    expect(b.accessToken).toBe('fresh-1');
+    expect((await loadMalTokens(user.userId)).refreshToken).toBe('refresh-next-1');
+  });
+
+  it('takes over the lease of a caller that died holding it, once the lease has run out', async () => {
+    const user = await createTestUser(stack);
+    await saveMalTokens(user.userId, expired(2));
+    await documents().send(
+      new UpdateCommand({
+        TableName: tableName('user-tokens'),
+        Key: { userId: user.userId },
+        UpdateExpression: 'SET refreshLeaseOwner = :o, refreshLeaseUntil = :u',
+        ExpressionAttributeValues: { ':o': 'a-crashed-lambda', ':u': Date.now() + 400 },
+      }),
+    );
+    const started = Date.now();
+    const tokens = await refreshMalTokensOnce(user.userId, 'stale-2', async () => fresh(2), 60_000);
+    expect(tokens.accessToken).toBe('fresh-2');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('releases the lease when the refresh fails, so the next caller need not wait for it to run out', async () => {
+    const user = await createTestUser(stack);
+    await saveMalTokens(user.userId, expired(3));
+    const down = new MalUnavailableError('MAL is failing (5xx) past the retry budget', { method: 'POST', path: '/v1/oauth2/token', status: 503 });
+    await expect(refreshMalTokensOnce(user.userId, 'stale-3', async () => Promise.reject(down), 60_000)).rejects.toBe(down);
+    const started = Date.now();
+    expect((await refreshMalTokensOnce(user.userId, 'stale-3', async () => fresh(3), 60_000)).accessToken).toBe('fresh-3');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a new sign-in while a refresh is under way wins: the refresh does not overwrite it', async () => {
+    const user = await createTestUser(stack);
+    await saveMalTokens(user.userId, expired(4));
+    const refreshed = refreshMalTokensOnce(
+      user.userId,
+      'stale-4',
+      async () => {
+        await saveMalTokens(user.userId, fresh(40)); // the user signed in again meanwhile
+        return fresh(4);
+      },
+      60_000,
+    );
+    expect((await refreshed).accessToken).toBe('fresh-4');
+    expect((await loadMalTokens(user.userId)).accessToken).toBe('fresh-40');
   });
 });
