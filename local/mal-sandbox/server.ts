@@ -111,6 +111,7 @@ async function handle(state: SandboxState, request: IncomingMessage, response: S
     }
   } catch (error) {
     if (error instanceof HttpProblem) {
+      if (typeof error.body.error === 'string') log.error = error.body.error;
       if (url.pathname === '/v1/oauth2/authorize') {
         response.writeHead(error.status, { 'Content-Type': 'text/html; charset=UTF-8' });
         response.end(`<!doctype html><html><body><h1>Authorization error</h1><p>${escapeHtml(error.message)}</p></body></html>`);

@@ -85,6 +85,8 @@ export interface MalSandboxRequestLogEntry {
   requestId?: string;
   /** Why the sandbox answered with an error of its own making. */
   fault?: 'throttled' | 'injected';
+  /** MAL's `error` code of an error answer (`invalid_token`, `invalid_request`…). */
+  error?: string;
 }
 
 export interface MalSandboxStats {

@@ -58,13 +58,15 @@ describe('a refresh token MAL refuses', () => {
   it('asks the user to sign in with MAL again (MalReloginRequired, START_LOGIN)', async () => {
     const user = await userLinkedTo('refused');
     stack.malSandbox!.setFaults({ revokeAccessTokens: 'refused', revokeRefreshTokens: 'refused' });
+    const since = stack.malSandbox!.requestLog.at(-1)?.seq ?? 0;
     // The user's authorisation being gone is not an operational fault: no MalTokenRefreshFailed metric.
     const printed = vi.spyOn(process.stdout, 'write');
     const result = await gql(stack, UPDATE_STATUS, { input: { malId: 1, status: 'WATCHING' } }, user.headers).finally(() => printed.mockRestore());
     expect(printed.mock.calls.flat().join('\n')).not.toContain('MalTokenRefreshFailed');
     expect(result.errors?.[0]).toMatchObject({ errorType: 'MalReloginRequired', errorInfo: { action: 'START_LOGIN' } });
-    const refusal = stack.malSandbox!.requestLog.filter((e) => e.path === '/v1/oauth2/token' && e.status === 400);
-    expect(refusal.length).toBeGreaterThan(0);
+    // MAL's answer was its refused-refresh-token one, not invalid_grant.
+    const refusals = stack.malSandbox!.requestLog.filter((e) => e.seq > since && e.path === '/v1/oauth2/token');
+    expect(refusals.map((e) => [e.status, e.error])).toEqual([[400, 'invalid_request']]);
   });
 });
 
