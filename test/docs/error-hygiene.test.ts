@@ -196,7 +196,8 @@ describe('error hygiene', () => {
         ['malAnime', '{ malAnime(malId: 30276) { title } }', { 'x-api-key': stack.apiKey }],
       ] as [string, string, Record<string, string>][]) {
         const result = await call(`MAL down: ${name}`, query, {}, headers);
-        expectClean(`MAL down: ${name}`, result);
+        // matchCandidates of a season synced while MAL was up is answered from the shared cache of MAL's answers.
+        expectClean(`MAL down: ${name}`, result, name !== 'matchCandidates');
       }
       const down = await call('MAL down: updateSeriesStatus', 'mutation { updateSeriesStatus(input: { malId: 6, status: WATCHING }) { malId } }', {}, h);
       expect(down.json.errors![0]).toMatchObject({ errorType: 'MalUnavailable', errorInfo: { retryAfterSeconds: 60 } });
