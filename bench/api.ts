@@ -8,6 +8,9 @@
  * (the local stack as `npm start` builds it, DynamoDB Local beside it); this process only sends requests,
  * over keep-alive connections, for a bounded time per case.
  *
+ * Options (environment): BENCH_API_SECONDS (per case, default 3), BENCH_API_CASES (a comma list),
+ * BENCH_API_CPU_PROF=DIR (CPU profile of the servers' process), BENCH_API_PROJECT_ONLY=1 (no bare load).
+ *
  * Last line: one JSON object with `typename10Ratio`, `settings10Ratio`, `series10Ratio` (project p50 ÷
  * bare p50 at concurrency 10) and every raw figure.
  */
@@ -189,7 +192,14 @@ async function startServers(): Promise<{ child: ChildProcess; info: ServerInfo }
   const child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), [resolve(ROOT, 'bench/api.ts'), '--serve'], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, MAL_CLIENT_ID: '', MAL_CLIENT_SECRET: '', REDIRECT_URI: '' },
+    env: {
+      ...process.env,
+      MAL_CLIENT_ID: '',
+      MAL_CLIENT_SECRET: '',
+      REDIRECT_URI: '',
+      // BENCH_API_CPU_PROF=DIR: a V8 CPU profile of the servers' process (open it in Chrome DevTools).
+      ...(process.env.BENCH_API_CPU_PROF ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(process.env.BENCH_API_CPU_PROF)}` } : {}),
+    },
   });
   const info = await new Promise<ServerInfo>((ok, fail) => {
     let output = '';
@@ -235,7 +245,10 @@ async function main() {
     };
     const results: Record<string, Record<string, { project: Figures; bare: Figures }>> = {};
     const ratios: Record<string, number> = {};
+    // BENCH_API_CASES=series,settings runs only those (profiling one case).
+    const only = process.env.BENCH_API_CASES?.split(',');
     for (const [name, target] of Object.entries(cases)) {
+      if (only && !only.includes(name)) continue;
       // What the project answers, registered with the bare server byte for byte.
       const reference = await send(new URL(target.url), 'POST', { 'content-type': 'application/json', ...target.headers }, target.body);
       const parsed = JSON.parse(reference.body.toString('utf8')) as { data?: any; errors?: unknown };
@@ -248,7 +261,8 @@ async function main() {
       results[name] = {};
       for (const concurrency of [1, 10]) {
         const project = await load(target, concurrency, reference.body);
-        const bare = await load(bareTarget, concurrency, reference.body);
+        // BENCH_API_PROJECT_ONLY=1 skips the bare server's load (a profile of the project alone).
+        const bare = process.env.BENCH_API_PROJECT_ONLY ? { requests: 0, p50Ms: NaN, p99Ms: NaN, requestsPerSecond: 0 } : await load(bareTarget, concurrency, reference.body);
         results[name][`c${concurrency}`] = { project, bare };
         console.log(
           `${name.padEnd(9)} c=${String(concurrency).padEnd(2)}  project p50 ${project.p50Ms.toFixed(2)} ms  p99 ${project.p99Ms.toFixed(2)} ms  ${project.requestsPerSecond} req/s` +

@@ -20,6 +20,7 @@ import { FUNCTIONS } from '#contract/functions';
 import { LocalSyncQueue, registerLocalSyncQueue, type SyncWorkerHandler } from '../functions/shared/sync-queue'; // sync queue (issue 6)
 import { startMalSandbox, type MalSandbox, type MalSandboxOptions } from './mal-sandbox';
 import { resetMalClient } from '../functions/shared/mal';
+import { SDK_LOGGER } from '../functions/shared/dynamo';
 // Real-time, console page and HTTPS (local/realtime, local/console).
 import { RealtimeServer, REALTIME_PATH } from './realtime/server';
 import { listenHttps, localCertificate } from './realtime/https';
@@ -121,7 +122,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     resetMalClient();
 
-    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: SDK_LOGGER });
     cleanups.push(async () => dynamodb.destroy());
     await createTables(dynamodb, stage);
 
