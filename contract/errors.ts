@@ -10,6 +10,7 @@ export const ERROR_TYPES = [
   'Conflict',
   'LimitExceeded',
   'MalUnavailable',
+  'MalBlocked',
   'MalReloginRequired',
   'InternalError',
 ] as const;

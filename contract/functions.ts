@@ -89,6 +89,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     tables: { users: 'write', 'series-data': 'write', 'mal-mappings': 'write', 'mal-cache': 'write', 'sync-jobs': 'write', 'sync-history': 'write', 'user-tokens': 'write', 'rate-limits': 'write' },
     usesTokenKey: true,
     callsMal: true,
+    // A job paused while MAL blocks us is queued again as a delayed message.
+    sendsToSyncQueue: true,
     publishesSyncProgress: true,
     timeoutSeconds: 900,
     memoryMb: 1024,

@@ -14,6 +14,8 @@ export const METRIC = {
   SyncJobFailed: 'SyncJobFailed',
   /** Refreshing a user's MAL token failed for a reason other than the user revoking access. Alarmed. */
   MalTokenRefreshFailed: 'MalTokenRefreshFailed',
+  /** MAL answered a block page or a storm of 403s (it blocks cloud IP ranges); jobs pause. Alarmed. */
+  MalBlocked: 'MalBlocked',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

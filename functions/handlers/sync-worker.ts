@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { malSessionForUser } from '../auth/mal-tokens';
 import { publishSyncProgress } from '../shared/progress-publisher';
-import { currentLocalSyncQueue, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
+import { currentLocalSyncQueue, sendSyncMessage, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
 import { DEFAULT_LEASE_MS, runSyncJob, type WorkerDeps } from '../sync/worker';
 import type { PublishProgress } from '../sync/progress';
 import { componentLogger, errorFields } from '../shared/logger';
@@ -57,6 +57,9 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
     publish: progressPublisher(),
     leaseMs: Number(process.env.SYNC_LEASE_MS) || DEFAULT_LEASE_MS,
     signal: currentLocalSyncQueue()?.abort.signal,
+    // A job paused while MAL blocks us comes back as a new, delayed message (not a redelivery: those
+    // count towards the dead-letter queue's receive limit).
+    resumeLater: (message, delaySeconds) => sendSyncMessage(message, { delaySeconds }),
   };
   const batchItemFailures: SqsBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {

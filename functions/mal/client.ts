@@ -16,6 +16,7 @@ import {
   MalNotFoundError,
   MalReloginRequiredError,
   MalResponseError,
+  MalBlockedError,
   MalThrottledError,
   MalUnavailableError,
   type MalErrorDetails,
@@ -142,6 +143,18 @@ export function createPkceVerifier(): string {
   return randomBytes(48).toString('base64url');
 }
 
+// ---- blocking detection: kept apart from the retry logic above ----
+
+/** 403 answers in a row (no other answer between them; a whole default retry budget) after which a failing call is MAL blocking us. */
+export const MAL_403_STORM_THRESHOLD = 5;
+
+/** An HTML page where the API answers JSON: what MAL's (or its CDN's) block pages are. */
+function isHtmlAnswer(response: Response): boolean {
+  return /text\/html/i.test(response.headers.get('content-type') ?? '');
+}
+
+const BLOCK_PAGE_WORDS = /blocked|access denied|forbidden|captcha|attention required|unusual traffic/i;
+
 /** Retryable HTTP statuses; 403 is retried unless its body says invalid_token (MAL uses 403 to throttle). */
 const RETRY_STATUSES = [403, 408, 429, 500, 502, 503, 504];
 
@@ -213,6 +226,8 @@ export class MalClient {
   private readonly refreshMarginMs: number;
   private readonly auth: KyInstance;
   private readonly api: KyInstance;
+  /** 403 answers since the last answer that was not one (the 403-storm detector). */
+  private consecutive403 = 0;
 
   constructor(config: MalClientConfig) {
     if (!config.clientId) throw new TypeError('MalClient needs a clientId');
@@ -250,6 +265,8 @@ export class MalClient {
         retryOnTimeout: retryWithoutAnswer,
         shouldRetry: ({ error }) => {
           if (isHTTPError(error) && isInvalidTokenAnswer(error)) return false;
+          // A block page does not go away with backoff; retrying only hammers MAL.
+          if (isHTTPError(error) && error.response.status === 403 && isHtmlAnswer(error.response)) return false;
           if (!retryWithoutAnswer && (isTimeoutError(error) || isNetworkError(error))) return false;
           return undefined;
         },
@@ -257,6 +274,11 @@ export class MalClient {
       hooks: {
         // Every attempt, first or retry, takes a token from the shared limiter.
         beforeRequest: [async () => void (await acquire())],
+        afterResponse: [
+          ({ response }) => {
+            this.consecutive403 = response.status === 403 ? this.consecutive403 + 1 : 0;
+          },
+        ],
         beforeRetry: [
           async ({ request, error, retryCount }) => {
             this.logger.warn('MAL call retried', {
@@ -300,6 +322,9 @@ export class MalClient {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
+      if (isHtmlAnswer(response) && BLOCK_PAGE_WORDS.test(text)) {
+        throw new MalBlockedError('MAL answered with a block page instead of the API', { method: options.method, path, status: response.status }, 'block-page');
+      }
       throw new MalResponseError('the answer is not JSON', { method: options.method, path, status: response.status, cause: sanitizedCause(error) });
     }
   }
@@ -317,6 +342,12 @@ export class MalClient {
         return new MalReloginRequiredError('the authorization grant or refresh token is no longer valid: sign in to MAL again', details);
       }
       if (status === 401) return new MalAuthError('client authentication failed (check MAL_CLIENT_ID / MAL_CLIENT_SECRET)', details);
+      if (status === 403 && isHtmlAnswer(error.response)) {
+        return new MalBlockedError('MAL answered with a block page instead of the API', { method, path, status, cause }, 'block-page');
+      }
+      if (status === 403 && this.consecutive403 >= MAL_403_STORM_THRESHOLD) {
+        return new MalBlockedError(`MAL answered 403 ${this.consecutive403} times in a row`, { ...details, attempts: this.retry.retries + 1 }, '403-storm');
+      }
       if (status === 429 || status === 403) {
         return new MalThrottledError('MAL kept throttling past the retry budget', { ...details, attempts: this.retry.retries + 1 });
       }

@@ -63,3 +63,18 @@ export class MalBadRequestError extends MalError {}
 
 /** MAL answered something this client does not understand (unexpected status or shape). */
 export class MalResponseError extends MalError {}
+
+/**
+ * MAL is blocking this client (most likely its IP range: MAL is known to block cloud providers): an HTML
+ * "blocked"/"access denied" page instead of the API's JSON, or a storm of 403s that no backoff ends.
+ * Not the user's fault and not fixed by retrying soon: callers pause and resume later.
+ */
+export class MalBlockedError extends MalThrottledError {
+  constructor(
+    summary: string,
+    details: MalErrorDetails,
+    readonly evidence: 'block-page' | '403-storm',
+  ) {
+    super(summary, details);
+  }
+}

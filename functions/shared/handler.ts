@@ -5,7 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, type HandlerResult } from './errors';
-import { MalBadRequestError, MalNotFoundError, MalReloginRequiredError, MalThrottledError, MalUnavailableError } from '../mal/errors';
+import { MalBadRequestError, MalBlockedError, MalNotFoundError, MalReloginRequiredError, MalThrottledError, MalUnavailableError } from '../mal/errors';
+import { METRIC } from '#contract/metrics';
+import { emitMetric } from './metrics';
 import { componentLogger, errorFields } from './logger';
 
 const log = componentLogger('api-handler');
@@ -14,6 +16,10 @@ const log = componentLogger('api-handler');
 export function apiErrorFromMal(error: unknown): ApiError | undefined {
   if (error instanceof MalReloginRequiredError) {
     return new ApiError('MalReloginRequired', 'MyAnimeList no longer accepts this account\'s authorisation: sign in with MAL again', { action: 'START_LOGIN' }, { cause: error });
+  }
+  if (error instanceof MalBlockedError) {
+    emitMetric(METRIC.MalBlocked);
+    return new ApiError('MalBlocked', 'MyAnimeList is blocking AnimeLog\'s requests right now; try again later', { retryAfterSeconds: 900 }, { cause: error });
   }
   if (error instanceof MalThrottledError || error instanceof MalUnavailableError) {
     return new ApiError('MalUnavailable', 'MyAnimeList is not answering right now; try again later', { retryAfterSeconds: 60 }, { cause: error });

@@ -36,19 +36,21 @@ export type SyncWorkerHandler = (event: SqsEvent) => Promise<SqsBatchResponse | 
 let sqs: SQSClient | undefined;
 let localQueue: LocalSyncQueue | undefined;
 
-export async function sendSyncMessage(message: SyncMessage): Promise<void> {
+/** `delaySeconds` (SQS: at most 900) holds the message back before its first delivery. */
+export async function sendSyncMessage(message: SyncMessage, options: { delaySeconds?: number } = {}): Promise<void> {
   const url = process.env.SYNC_QUEUE_URL;
+  const delaySeconds = Math.min(900, Math.max(0, Math.round(options.delaySeconds ?? 0)));
   if (url) {
     sqs ??= new SQSClient({});
     try {
-      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(message) }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(message), ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}) }));
     } catch (error) {
       throw new SyncQueueError(`could not queue job ${message.jobId}`, { cause: error });
     }
     return;
   }
   if (!localQueue) throw new SyncQueueError('no sync queue: set SYNC_QUEUE_URL, or start the local stack (which runs a local queue)');
-  localQueue.send(message);
+  localQueue.send(message, { delayMs: delaySeconds * 1000 });
 }
 
 export interface LocalSyncQueueOptions {
@@ -83,9 +85,21 @@ export class LocalSyncQueue {
     this.options = { redeliveryDelayMs: 500, maxReceives: 20, concurrency: 4, ...options };
   }
 
-  send(message: SyncMessage): void {
+  send(message: SyncMessage, options: { delayMs?: number } = {}): void {
     if (this.stopped) throw new SyncQueueError('the local sync queue is stopped');
-    this.waiting.push({ id: randomUUID(), message, receives: 0 });
+    const item = { id: randomUUID(), message, receives: 0 };
+    if (options.delayMs && options.delayMs > 0) {
+      // SQS's DelaySeconds: invisible until the delay is over.
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.stopped) return;
+        this.waiting.push(item);
+        this.pump();
+      }, options.delayMs);
+      this.timers.add(timer);
+      return;
+    }
+    this.waiting.push(item);
     this.pump();
   }
 

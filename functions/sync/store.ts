@@ -323,9 +323,10 @@ export async function claimJob(userId: string, jobId: string, owner: string, now
         TableName: tableName('sync-jobs'),
         Key: { userId, sk: jobSk(jobId) },
         UpdateExpression: 'SET #status = :running, runOwner = :owner, startedAt = if_not_exists(startedAt, :now), attempts = if_not_exists(attempts, :zero) + :one',
-        ConditionExpression: '#status IN (:queued, :running)',
+        // PAUSED: a job stopped while MAL blocked us, resumed by its delayed message.
+        ConditionExpression: '#status IN (:queued, :running, :paused)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':running': 'RUNNING', ':queued': 'QUEUED', ':owner': owner, ':now': now, ':zero': 0, ':one': 1 },
+        ExpressionAttributeValues: { ':running': 'RUNNING', ':queued': 'QUEUED', ':paused': 'PAUSED', ':owner': owner, ':now': now, ':zero': 0, ':one': 1 },
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -5,7 +5,7 @@
 import type { MalListStatusName } from '../mal/types';
 import type { SkipReport } from '../history/report';
 
-export type SyncJobStatus = 'RECEIVING' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'CANCELLED';
+export type SyncJobStatus = 'RECEIVING' | 'QUEUED' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'CANCELLED';
 export type SyncPhase = 'QUEUED' | 'NORMALISING' | 'MATCHING' | 'READING_LIST' | 'PLANNING' | 'APPLYING' | 'DONE';
 
 export const FINISHED_STATUSES: readonly SyncJobStatus[] = ['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'];
@@ -87,6 +87,10 @@ export interface JobItem {
   runOwner?: string | null;
   /** Runs started (1 = first). */
   attempts?: number;
+  /** Faults in a row (reset when the job is recorded FAILED for them). */
+  faults?: number;
+  /** Set while PAUSED: when the job resumes by itself. */
+  pausedUntil?: string | null;
   /** APPLYING: index of the next change in the plan. */
   cursor?: number;
   /** APPLYING: change ids with a history entry (a DynamoDB string set). */

@@ -13,7 +13,7 @@ import { storeSeries } from './series-store';
 import type { CrSeason } from '../history';
 import { runMatchPhase } from './match-phase';
 import type { SeasonFacts } from '../matching/from-history';
-import { MalBadRequestError, MalError, MalNotFoundError, MalReloginRequiredError } from '../mal/errors';
+import { MalBadRequestError, MalBlockedError, MalError, MalNotFoundError, MalReloginRequiredError } from '../mal/errors';
 import { withRateShare } from '../mal/rate-limiter';
 import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
@@ -65,9 +65,20 @@ export interface WorkerDeps {
   /** Coalescing interval of step-progress events. */
   progressIntervalMs?: number;
   signal?: AbortSignal;
+  /** Queues the job again after `delaySeconds` (a job paused while MAL blocks us resumes this way). */
+  resumeLater?: (message: { userId: string; jobId: string }, delaySeconds: number) => Promise<void>;
 }
 
-export type RunOutcome = 'done' | 'busy' | 'skipped' | 'cancelled' | 'failed' | 'stopped';
+export type RunOutcome = 'done' | 'busy' | 'skipped' | 'cancelled' | 'failed' | 'stopped' | 'paused';
+
+/** How long a job waits while MAL blocks us (SQS delays a message by at most 900 s). */
+export function malBlockedPauseSeconds(): number {
+  const configured = Number(process.env.MAL_BLOCKED_PAUSE_SECONDS);
+  return Number.isFinite(configured) && configured > 0 ? Math.min(configured, 900) : 900;
+}
+
+/** Faults (not MAL's errors) in a row after which a job is FAILED instead of redelivered again. */
+export const MAX_CONSECUTIVE_FAULTS = 3;
 
 export const DEFAULT_LEASE_MS = 120_000;
 
@@ -142,6 +153,7 @@ export class SyncRun {
       return 'skipped';
     }
     this.job = claimed;
+    if (claimed.pausedUntil) await updateJob(this.userId, this.jobId, this.owner, { pausedUntil: null });
     this.counts = { ...claimed.counts };
     this.errors = [...(claimed.errors ?? [])];
     this.reporter = new ProgressReporter(this.deps.publish, { jobId: this.jobId, userId: this.userId }, this.deps.progressIntervalMs ?? 200);
@@ -159,11 +171,24 @@ export class SyncRun {
         await this.reporter.flush();
         return now?.status === 'CANCELLED' ? 'cancelled' : 'stopped';
       }
+      if (error instanceof MalBlockedError && this.deps.resumeLater) {
+        await this.pause(error);
+        return 'paused';
+      }
       if (error instanceof MalError) {
         await this.finish('FAILED', [errorRecord(error)]);
         return 'failed';
       }
-      // Anything else is a fault: leave the job RUNNING under its lease so a redelivery resumes it.
+      // Anything else is a fault: leave the job RUNNING under its lease so a redelivery resumes it —
+      // unless it keeps happening, when it is recorded as FAILED with a reason and the lock is released.
+      const faults = (this.job.faults ?? 0) + 1;
+      const reference = randomUUID();
+      console.error(JSON.stringify({ level: 'error', component: 'sync-worker', jobId: this.jobId, reference, faults, message: 'sync run failed', error: (error as Error)?.name, detail: (error as Error)?.message }));
+      if (faults >= MAX_CONSECUTIVE_FAULTS) {
+        await this.finish('FAILED', [{ errorType: 'InternalError', message: `The sync failed ${faults} times in a row (an internal error, reference ${reference}); retrySync tries again` }], { faults: 0 }).catch(() => undefined);
+        return 'failed';
+      }
+      await updateJob(this.userId, this.jobId, this.owner, { faults }).catch(() => undefined);
       await this.reporter.flush();
       throw error;
     }
@@ -354,14 +379,30 @@ export class SyncRun {
     return 'done';
   }
 
-  private async finish(status: SyncJobStatus, errors: SyncErrorRecord[] = []): Promise<void> {
+  /** MAL is blocking us: the job waits (PAUSED, visible with its reason and resume time), then resumes where it was. */
+  private async pause(error: MalBlockedError): Promise<void> {
+    const delaySeconds = malBlockedPauseSeconds();
+    const pausedUntil = new Date(Date.now() + delaySeconds * 1000).toISOString();
+    console.warn(JSON.stringify({ level: 'warn', component: 'sync-worker', jobId: this.jobId, message: 'MAL is blocking requests: job paused', evidence: error.evidence, status: error.status, path: error.path }));
+    emitMetric(METRIC.MalBlocked);
+    const record: SyncErrorRecord = { errorType: 'MalBlocked', message: `MyAnimeList is blocking AnimeLog's requests: the job is paused and resumes by itself at ${pausedUntil}` };
+    this.errors = appendErrors(this.errors, [record]);
+    await updateJob(this.userId, this.jobId, this.owner, { status: 'PAUSED', pausedUntil, errors: this.errors });
+    this.reporter.error(this.counts.applied + this.counts.failed, this.counts.planned, record);
+    this.reporter.phaseChanged('PAUSED', this.job.phase, this.counts.applied + this.counts.failed, this.counts.planned);
+    await releaseLock(this.userId, this.owner);
+    await this.deps.resumeLater!({ userId: this.userId, jobId: this.jobId }, delaySeconds);
+    await this.reporter.flush();
+  }
+
+  private async finish(status: SyncJobStatus, errors: SyncErrorRecord[] = [], extra: Record<string, unknown> = {}): Promise<void> {
     this.errors = appendErrors(this.errors, errors);
     const finishedAt = new Date().toISOString();
     const phase: SyncPhase = status === 'FAILED' ? this.job.phase : 'DONE';
     // Counters are re-read from the job: checkpoints add to them atomically.
     const job = await getJob(this.userId, this.jobId);
     const counts = { ...(job?.counts ?? this.counts), planned: this.counts.planned || job?.counts.planned || 0 };
-    await updateJob(this.userId, this.jobId, this.owner, { status, phase, finishedAt, errors: this.errors, 'counts.planned': counts.planned });
+    await updateJob(this.userId, this.jobId, this.owner, { status, phase, finishedAt, errors: this.errors, 'counts.planned': counts.planned, ...extra });
     for (const error of errors) this.reporter.error(counts.applied, counts.planned, error);
     // The final event carries the skipped-entries report next to the counters.
     this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, { ...counts, skipped: job?.skipped ?? this.job.skipped ?? null });
