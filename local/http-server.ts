@@ -14,9 +14,10 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void |
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  // Encoded once: the length and the bytes sent come from the same buffer.
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  res.end(bytes);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<{ body: string } | { tooLarge: true }> {

@@ -164,6 +164,21 @@ function selectionSetList(selectionSet: SelectionSetNode | undefined, info: Grap
   return [...new Set(out)];
 }
 
+/**
+ * `info.selectionSetList` and `selectionSetGraphQL` depend on the field node alone, and documents are
+ * cached, so they are worked out once per field of a document.
+ */
+const selections = new WeakMap<FieldNode, { list: readonly string[]; graphql: string }>();
+function selectionOf(info: GraphQLResolveInfo): { list: readonly string[]; graphql: string } {
+  const node = info.fieldNodes[0]!;
+  let found = selections.get(node);
+  if (!found) {
+    found = { list: selectionSetList(node.selectionSet, info), graphql: node.selectionSet ? print(node.selectionSet) : '' };
+    selections.set(node, found);
+  }
+  return found;
+}
+
 function pathArray(path: GraphQLResolveInfo['path']): (string | number)[] {
   const out: (string | number)[] = [];
   for (let p: GraphQLResolveInfo['path'] | undefined = path; p; p = p.prev) out.unshift(p.key);
@@ -281,14 +296,15 @@ export class GraphQLApi {
     typeName: string,
     fieldName: string,
     source: unknown,
-    args: Record<string, unknown>,
+    rawArgs: Record<string, unknown>,
     state: Pick<ExecutionState, 'caller' | 'headers' | 'variables'>,
     info: GraphQLResolveInfo,
   ): Promise<ResolverOutcome> {
-    const selection = info.fieldNodes[0]?.selectionSet;
+    const { list, graphql } = selectionOf(info);
+    const args = structuredClone(rawArgs);
     const ctx: AppSyncContext = {
-      arguments: structuredClone(args),
-      args: structuredClone(args),
+      arguments: args,
+      args,
       identity: state.caller.identity,
       source: source ?? null,
       stash: {},
@@ -298,12 +314,11 @@ export class GraphQLApi {
         fieldName,
         parentTypeName: typeName,
         variables: state.variables,
-        selectionSetList: selectionSetList(selection, info),
-        selectionSetGraphQL: selection ? print(selection) : '',
+        selectionSetList: [...list],
+        selectionSetGraphQL: graphql,
       },
       env: this.options.env ?? {},
     };
-    ctx.args = ctx.arguments;
     return this.options.resolvers.resolve(typeName, fieldName, ctx, { authType: AUTH_TYPE_NAMES[state.caller.mode] });
   }
 
