@@ -55,10 +55,15 @@ export async function gql(url: string, query: string, variables: Record<string, 
 
 /** Signs `malUser` in through the API (the sandbox's scripted consent); returns the session headers. */
 export async function signIn(stack: LocalStack, malUser: string): Promise<Record<string, string>> {
-  // The client-held secret that binds the sign-in to this caller (startLogin gets its hash).
+  // The client keeps a secret for the sign-in and sends only its hash first.
   const secret = randomBytes(32).toString('base64url');
-  const secretHash = createHash('sha256').update(secret).digest('base64url');
-  const login = await gql(stack.graphqlUrl, 'mutation($r: AWSURL!, $h: String!) { startLogin(redirectUri: $r, loginSecretHash: $h) { authorizeUrl state } }', { r: stack.redirectUris.at(-1), h: secretHash }, { 'x-api-key': stack.apiKey });
+  const hash = createHash('sha256').update(secret).digest('base64url');
+  const login = await gql(
+    stack.graphqlUrl,
+    'mutation($r: AWSURL!, $h: String!) { startLogin(redirectUri: $r, loginSecretHash: $h) { authorizeUrl state } }',
+    { r: stack.redirectUris.at(-1), h: hash },
+    { 'x-api-key': stack.apiKey },
+  );
   const authorize = new URL(login.startLogin.authorizeUrl);
   authorize.searchParams.set('sandbox_user', malUser);
   const redirect = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
