@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { dynamodbEndpoint } from '../support/dynamo';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FULL_CATALOG = '/work/shared/data/mal-catalog.jsonl.gz';
@@ -14,8 +15,9 @@ afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+/** The program as a developer runs it; on the run's DynamoDB Local (starting one per program is slow on a busy machine). */
 function start(args: string[]): ChildProcess {
-  const child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['local/start.ts', '--port', '0', ...args], {
+  const child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['local/start.ts', '--port', '0', '--dynamodb-endpoint', dynamodbEndpoint(), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MAL_CLIENT_ID: '', MAL_CLIENT_SECRET: '', REDIRECT_URI: '' },
@@ -59,6 +61,15 @@ describe('npm start -- --mal-catalog', () => {
     };
     expect(search.data.map((d) => d.node.id)).toContain(457);
 
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }, 90_000);
+
+  it('says so when it runs on the 50-entry fixture, and how to load the full catalog', async () => {
+    const child = start([]);
+    const banner = await output(child, /API key: \S+/, 60_000);
+    expect(banner).toMatch(/MAL catalog: the test fixture \(50 entries\); for every show: --mal-catalog \.\.\/shared\/data\/mal-catalog\.jsonl\.gz/);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
