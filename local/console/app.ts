@@ -11,6 +11,8 @@ import { GraphiQL } from 'graphiql';
 import { getOperationAST, parse } from 'graphql';
 import 'graphiql/style.css';
 import { subscribe } from './realtime-client';
+import { createLoginSecret } from '../../client/index';
+import { CONSOLE_STORAGE } from './storage';
 
 declare global {
   interface Window {
@@ -30,17 +32,38 @@ const config = window.ANIMELOG_CONSOLE;
 const graphqlUrl = new URL(config.graphqlPath, location.href).toString();
 const realtimeUrl = new URL(config.realtimePath, location.href.replace(/^http/, 'ws')).toString();
 
-const DEFAULT_QUERY = `# AnimeLog local console. Pick the auth above (API key or a session token), then run.
-# Queries and mutations go to ${config.graphqlPath}; subscriptions to the real-time endpoint.
+// One operation, so the first click runs it. After "Sign in with MAL (sandbox)" it runs as that user.
+const DEFAULT_QUERY = `# AnimeLog local console. "Sign in with MAL (sandbox)" above puts a session token in place;
+# then run this. Queries and mutations go to ${config.graphqlPath}; subscriptions, such as
+#   subscription { onSyncProgress { jobId seq status phase processed total currentSeries at } }
+# go over the real-time endpoint.
 
 query Me {
   me { userId malUserName lastSyncAt }
 }
-
-subscription Progress($jobId: ID) {
-  onSyncProgress(jobId: $jobId) { jobId seq status phase processed total currentSeries at }
-}
 `;
+
+const START_LOGIN = 'mutation($r: AWSURL!, $h: String!) { startLogin(redirectUri: $r, loginSecretHash: $h) { authorizeUrl state } }';
+
+/**
+ * Starts Sign in with MAL for the console: the client-held secret and the state wait in session storage
+ * while MAL (the sandbox locally) asks for consent; /auth/callback completes the sign-in with them.
+ */
+async function signInWithMal(apiKey: string): Promise<string | undefined> {
+  const { secret, hash } = await createLoginSecret();
+  const redirectUri = new URL('/auth/callback', location.href).toString();
+  const response = await fetch(graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body: JSON.stringify({ query: START_LOGIN, variables: { r: redirectUri, h: hash } }),
+  });
+  const body = (await response.json().catch(() => ({}))) as { data?: { startLogin?: { authorizeUrl: string; state: string } }; errors?: { message: string }[] };
+  const started = body.data?.startLogin;
+  if (!started) return body.errors?.[0]?.message ?? `sign-in could not start (HTTP ${response.status})`;
+  sessionStorage.setItem(CONSOLE_STORAGE.pendingLogin, JSON.stringify({ state: started.state, secret }));
+  location.assign(started.authorizeUrl);
+  return undefined;
+}
 
 type AuthMode = 'apiKey' | 'token';
 
@@ -58,9 +81,11 @@ function isSubscription(query: string, operationName?: string | null): boolean {
 
 function App() {
   const params = new URLSearchParams(location.search);
-  const [mode, setMode] = useState<AuthMode>('apiKey');
+  const signedIn = sessionStorage.getItem(CONSOLE_STORAGE.sessionToken) ?? '';
+  const [mode, setMode] = useState<AuthMode>(signedIn ? 'token' : 'apiKey');
   const [apiKey, setApiKey] = useState(config.apiKey);
-  const [token, setToken] = useState('');
+  const [token, setToken] = useState(signedIn);
+  const [signInError, setSignInError] = useState('');
 
   const fetcher = useMemo(
     () =>
@@ -110,9 +135,18 @@ function App() {
           size: 60,
           value: token,
           placeholder: 'als_… session token',
-          onChange: (e: { target: { value: string } }) => setToken(e.target.value),
+          onChange: (e: { target: { value: string } }) => {
+            setToken(e.target.value);
+            sessionStorage.setItem(CONSOLE_STORAGE.sessionToken, e.target.value);
+          },
           'aria-label': 'Session token',
         }),
+    h(
+      'button',
+      { id: 'sign-in-mal', type: 'button', onClick: () => void signInWithMal(apiKey).then((error) => setSignInError(error ?? '')) },
+      'Sign in with MAL (sandbox)',
+    ),
+    signInError ? h('span', { id: 'sign-in-error', className: 'animelog-error' }, signInError) : null,
     h('span', { className: 'animelog-endpoints' }, `${graphqlUrl} · ${realtimeUrl}`),
   );
 

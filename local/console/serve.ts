@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { LocalHttpServer } from '../http-server';
 import { buildConsole, consoleBuilt, CONSOLE_DIST } from './build';
+import { CONSOLE_STORAGE } from './storage';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -37,6 +38,7 @@ function page(config: ConsoleConfig): string {
   html, body, #root { height: 100%; margin: 0; }
   .animelog-console { display: flex; flex-direction: column; height: 100%; font-family: system-ui, sans-serif; }
   .animelog-bar { display: flex; gap: 12px; align-items: center; padding: 6px 12px; border-bottom: 1px solid #ddd; font-size: 14px; flex-wrap: wrap; }
+  .animelog-error { color: #b00020; }
   .animelog-endpoints { color: #666; font-size: 12px; margin-left: auto; }
   .animelog-editor { flex: 1; min-height: 0; }
   .animelog-editor .graphiql-container { height: 100%; }
@@ -49,6 +51,50 @@ function page(config: ConsoleConfig): string {
 </body>
 </html>
 `;
+}
+
+
+const COMPLETE_LOGIN = 'mutation($c: String!, $s: String!, $k: String!) { completeLogin(code: $c, state: $s, loginSecret: $k) { sessionToken } }';
+
+function escapeHtml(value: string | null): string {
+  return (value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * `GET /auth/callback`, the local redirect URI: where MAL sends the browser back with `code` and `state`.
+ * When the console started this sign-in (its state and client-held secret are in session storage), the
+ * page completes it, keeps the session token for the console and goes back to it; otherwise it shows
+ * code and state for a manual `completeLogin`.
+ */
+export function mountSignInCallback(http: LocalHttpServer, config: { apiKey: string; graphqlPath: string }): void {
+  const script = `(async () => {
+  const q = new URLSearchParams(location.search);
+  const pending = JSON.parse(sessionStorage.getItem(${JSON.stringify(CONSOLE_STORAGE.pendingLogin)}) || 'null');
+  if (!pending || pending.state !== q.get('state')) return;
+  sessionStorage.removeItem(${JSON.stringify(CONSOLE_STORAGE.pendingLogin)});
+  const status = document.getElementById('status');
+  status.textContent = 'Completing the sign-in…';
+  const response = await fetch(${JSON.stringify(config.graphqlPath)}, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': ${JSON.stringify(config.apiKey)} },
+    body: JSON.stringify({ query: ${JSON.stringify(COMPLETE_LOGIN)}, variables: { c: q.get('code'), s: q.get('state'), k: pending.secret } }),
+  });
+  const body = await response.json().catch(() => ({}));
+  const token = body.data && body.data.completeLogin && body.data.completeLogin.sessionToken;
+  if (!token) { status.textContent = 'Sign-in failed: ' + ((body.errors && body.errors[0] && body.errors[0].message) || response.status); return; }
+  sessionStorage.setItem(${JSON.stringify(CONSOLE_STORAGE.sessionToken)}, token);
+  location.replace('/');
+})();`.replace(/</g, '\\u003c');
+  http.route('GET', '/auth/callback', (req, res) => {
+    const query = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(
+      `<!doctype html><title>AnimeLog sign-in</title><h1>MAL sent you back</h1><p id="status"></p>` +
+        `<p>Complete the sign-in with <code>completeLogin(code, state, loginSecret)</code>:</p>` +
+        `<p>code: <code id="code">${escapeHtml(query.get('code'))}</code></p><p>state: <code id="state">${escapeHtml(query.get('state'))}</code></p>` +
+        `<script>${script}</script>`,
+    );
+  });
 }
 
 /** Registers the console's routes; builds the bundle first if dist/console has none. */

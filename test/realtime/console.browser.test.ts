@@ -1,7 +1,8 @@
 /**
  * The console page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core; no
  * browser download): it loads with only local assets, runs a query with a session token and shows the
- * result, and runs a subscription over the AppSync real-time protocol and shows a published event.
+ * result, signs in with the MAL sandbox from the page and runs its default document, and runs a
+ * subscription over the AppSync real-time protocol and shows a published event.
  * CI installs Chromium (.ci/install-chromium.sh); elsewhere the test is skipped when it is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,32 @@ describe.skipIf(!available && !process.env.CI)('console page in headless Chromiu
     await page.locator('.graphiql-execute-button').click();
     await until(async () => (await responseText(page)).includes(user.userId), 'the query result');
     expect(await responseText(page)).toContain('browser-user');
+    await page.close();
+  });
+
+  it('signs in with the MAL sandbox from the page, then runs its default document on the first click', { timeout: 90_000 }, async () => {
+    const page = await context!.newPage();
+    // A first visit: no saved GraphiQL tabs, no session (cleared from a page of the origin without GraphiQL,
+    // which would save its tabs again on leaving).
+    await page.goto(`${stack.url}/auth/callback`);
+    await page.evaluate(() => {
+      localStorage.clear();
+      sessionStorage.clear();
+    });
+    await page.goto(`${stack.url}/`);
+    await page.locator('#sign-in-mal').click();
+    // MAL's consent page (the sandbox's), then back through /auth/callback to the console.
+    await page.locator('#user_name').fill('consolefan');
+    await page.locator('button[value="approve"]').click();
+    await page.waitForURL(`${stack.url}/`, { timeout: 30_000 });
+    await page.locator('.graphiql-execute-button').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.locator('#auth-mode').inputValue()).toBe('token');
+    expect(await page.locator('#auth-token').inputValue()).toMatch(/\S{20,}/);
+    // The default document is in the editor (Monaco fills it in once loaded): one operation, run as is.
+    await until(async () => /query\sMe/.test(await page.locator('.graphiql-query-editor').innerText()), 'the default document');
+    await page.locator('.graphiql-execute-button').click();
+    await until(async () => (await responseText(page)).includes('consolefan'), 'the default query result');
+    expect(await responseText(page)).toMatch(/"malUserName":\s*"consolefan"/);
     await page.close();
   });
 
