@@ -2,16 +2,11 @@
  * CR's real responses and what CR clients store, one fixture per quirk (test/fixtures/cr): each is read
  * leniently, unusable entries are skipped with a path and a reason, and what is kept is bounded.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeSkipReports, normaliseHistory, parseHistory, skipReport, type CrSeason } from '../../functions/history';
+import { crFixture } from './fixtures';
 
 const NOW = Date.UTC(2026, 11, 1);
-
-export function crFixture(name: string): Record<string, any> {
-  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'cr', name), 'utf8'));
-}
 
 const read = (name: string) => normaliseHistory(crFixture(name), { now: NOW });
 const numbers = (season: CrSeason) => season.episodes.map((e) => e.number);
