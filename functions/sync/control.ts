@@ -17,7 +17,7 @@ import type { MalSessionLike } from './mal-source';
 import { CachedMalSource } from './mal-cache';
 import { DynamoDbMappingStore } from './mapping-store';
 import { factsOfStoredSeason } from './series-store';
-import type { MatchChoiceWithSegments, StoredMatchSegment, StoredSeasonMatch } from './match-phase';
+import { SYNC_MATCHER_OPTIONS, type MatchChoiceWithSegments, type StoredMatchSegment, type StoredSeasonMatch } from './match-phase';
 import {
   getJob,
   getSeries,
@@ -210,7 +210,7 @@ export async function matchCandidates(userId: string, seasonKey: string, deps: P
   const { series, season } = await findSeason(userId, seasonKey);
   const source = new CachedMalSource(await deps.session(userId));
   // No mapping cache: the point is to show the alternatives, not the remembered answer.
-  const matcher = new Matcher(source, { reportedCandidates: 8 });
+  const matcher = new Matcher(source, { ...SYNC_MATCHER_OPTIONS, reportedCandidates: 8 });
   const result = await matcher.match(matchRequestForFacts(factsOfStoredSeason(series.title, season)));
   if (source.seen.size > 0) await saveAnimeInfo([...source.seen.values()]);
   return result.candidates.map((candidate) => ({

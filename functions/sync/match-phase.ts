@@ -36,6 +36,15 @@ export type StoredSeasonMatch = StoredMatchBase & { segments?: StoredMatchSegmen
 /** The user's own choice, with their split of the season (absent: one entry). */
 export type MatchChoiceWithSegments = MatchChoice & { segments?: StoredMatchSegment[] };
 
+/**
+ * The matcher's options for syncs (and for matchCandidates, which must show the same decision). Details
+ * for the 4 best search hits instead of 8 halve the details requests of a new season (9.1 → 4.5 on the
+ * season dev cases, 8.6 → 4.4 on the series ones, full catalog) at the same auto-accept precision
+ * (season cases: top-1 0.995, precision 1.000, coverage 0.925 → 0.920; series cases: top-1 0.953 → 0.951,
+ * precision 0.994 → 0.994, coverage 0.614 → 0.649).
+ */
+export const SYNC_MATCHER_OPTIONS = { detailsLimit: 4 } as const;
+
 export interface MatchPhaseInput {
   userId: string;
   jobId: string;
@@ -117,7 +126,7 @@ export async function runMatchPhase(input: MatchPhaseInput): Promise<MatchPhaseO
   await store.prefetch(prepared.map((p) => ({ seasonKey: p.season.seasonKey, fingerprint: p.fingerprint })));
   const choices = await loadMatchChoices(input.userId);
   const source = new CachedMalSource(input.session);
-  const matcher = new Matcher(source, { autoAcceptThreshold: settings.autoAcceptThreshold });
+  const matcher = new Matcher(source, { ...SYNC_MATCHER_OPTIONS, autoAcceptThreshold: settings.autoAcceptThreshold });
   const titleOf = (id: number) => source.seen.get(id)?.title ?? null;
   const pace = new MatchingPace(seasons.length, input.malRatePerSecond ?? (Number(process.env.MAL_RATE_LIMIT_PER_SECOND) || 1));
   const matches = new Map<string, PlannerMatch>();
