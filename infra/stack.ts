@@ -31,10 +31,11 @@ import type { Construct, IConstruct } from 'constructs';
 import { parse, Kind } from 'graphql';
 import { API_LIMITS } from '#contract/api-limits';
 import { DATA_SOURCES } from '#contract/datasources';
-import { FUNCTIONS, type FunctionDefinition, type FunctionId } from '#contract/functions';
+import { AUTHORIZER_CACHE_SECONDS, FUNCTIONS, type FunctionDefinition, type FunctionId } from '#contract/functions';
 import { FUNCTION_ENV, METRIC, METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, tableEnvName } from '#contract/metrics';
 import { PROJECT, TABLES, physicalTableName, type AttributeType, type TableId } from '#contract/tables';
 import { LAMBDA_BUNDLING } from './constructs/bundling';
+import { grantStatements, type GrantTargets } from './constructs/grants';
 import type { ResolverManifest } from '#contract/manifest';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -228,6 +229,17 @@ export class AnimeLogStack extends Stack {
 
     // --- Lambda functions -----------------------------------------------------------------------
     for (const def of definitions) {
+      for (const tableId of Object.keys(def.tables)) {
+        if (!this.tables.has(tableId as TableId)) throw new Error(`contract/functions.ts: function '${def.id}' lists unknown table '${tableId}'`);
+      }
+    }
+    const grantTargets: GrantTargets = {
+      tableArn: (id) => this.tables.get(id as TableId)!.tableArn,
+      tokenKeyArn: this.tokenKey.keyArn,
+      malSecretArn: this.malSecret.secretArn,
+      syncQueueArn: this.syncQueue.queueArn,
+    };
+    for (const def of definitions) {
       const entry = resolve(REPO_ROOT, def.entry);
       if (!existsSync(entry)) {
         throw new Error(
@@ -280,11 +292,10 @@ export class AnimeLogStack extends Stack {
         },
       });
 
-      for (const [tableId, access] of Object.entries(def.tables) as [TableId, 'read' | 'write'][]) {
-        const table = this.tables.get(tableId);
-        if (!table) throw new Error(`contract/functions.ts: function '${def.id}' lists unknown table '${tableId}'`);
-        if (access === 'read') table.grantReadData(fn);
-        else table.grantReadWriteData(fn);
+      // The role's permissions: exactly grantedActions(def), the list the local runtime enforces too.
+      for (const statement of grantStatements(def, grantTargets)) role.addToPolicy(statement);
+      for (const tableId of Object.keys(def.tables) as TableId[]) {
+        const table = this.tables.get(tableId)!;
         fn.addEnvironment(tableEnvName(tableId), table.tableName);
         if (hasIndexes(tableId)) {
           acknowledge(
@@ -295,17 +306,14 @@ export class AnimeLogStack extends Stack {
         }
       }
       if (def.usesTokenKey) {
-        this.tokenKey.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
         fn.addEnvironment(FUNCTION_ENV.TOKEN_KMS_KEY_ID, this.tokenKey.keyArn);
       }
       if (def.callsMal) {
-        this.malSecret.grantRead(fn);
         fn.addEnvironment(FUNCTION_ENV.MAL_SECRET_ARN, this.malSecret.secretArn);
         const limits = this.tables.get('rate-limits');
         if (limits && def.tables['rate-limits'] === 'write') fn.addEnvironment(FUNCTION_ENV.MAL_RATE_LIMIT_TABLE, limits.tableName);
       }
       if (def.sendsToSyncQueue) {
-        this.syncQueue.grantSendMessages(fn);
         fn.addEnvironment(FUNCTION_ENV.SYNC_QUEUE_URL, this.syncQueue.queueUrl);
       }
       acknowledge(
@@ -348,7 +356,9 @@ export class AnimeLogStack extends Stack {
       authorizationConfig: {
         defaultAuthorization: {
           authorizationType: appsync.AuthorizationType.LAMBDA,
-          lambdaAuthorizerConfig: { handler: authorizer, resultsCacheTtl: Duration.minutes(1) },
+          // Session checks cached per token (the authorizer answers with a shorter ttlOverride only for a
+          // session ending sooner); the per-minute request count runs before each root resolver instead.
+          lambdaAuthorizerConfig: { handler: authorizer, resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_SECONDS) },
         },
         additionalAuthorizationModes: [
           { authorizationType: appsync.AuthorizationType.IAM },
@@ -504,7 +514,7 @@ export class AnimeLogStack extends Stack {
     for (const def of definitions) {
       if (!def.publishesSyncProgress) continue;
       const fn = this.functions.get(def.id)!;
-      api.grantMutation(fn, 'publishSyncProgress');
+      for (const statement of grantStatements(def, { ...grantTargets, apiArn: api.arn }, ['api-field'])) fn.role!.addToPrincipalPolicy(statement);
       fn.addEnvironment(FUNCTION_ENV.APPSYNC_GRAPHQL_URL, api.graphqlUrl);
     }
 

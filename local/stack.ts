@@ -16,17 +16,29 @@ import { LocalHttpServer } from './http-server';
 import type { LambdaAuthorizerEvent, LambdaAuthorizerResult } from './appsync/auth';
 import type { IamCredentials } from '../functions/shared/iam-signer';
 import type { LambdaFunctionId } from '#contract/datasources';
-import { FUNCTIONS } from '#contract/functions';
-import { LocalSyncQueue, registerLocalSyncQueue, type SyncWorkerHandler } from '../functions/shared/sync-queue'; // sync queue (issue 6)
+import { AUTHORIZER_CACHE_SECONDS, FUNCTIONS, type FunctionDefinition } from '#contract/functions';
+import { REQUESTS_PER_MINUTE } from '#contract/user-limits';
+import { cachedAuthorizer, type AuthorizerCache } from './authorizer-cache';
+import { LocalSyncQueue, registerLocalSyncQueue, type SyncMessage, type SyncWorkerHandler } from '../functions/shared/sync-queue';
+import { authorizeAccess, registerAccessChecker } from '../functions/shared/aws-access';
+import { asFunction, createGrantChecker } from './grants';
 import { startMalSandbox, type MalSandbox, type MalSandboxOptions } from './mal-sandbox';
 import { resetMalClient } from '../functions/shared/mal';
 import { SDK_LOGGER } from '../functions/shared/dynamo';
 // Real-time, console page and HTTPS (local/realtime, local/console).
 import { RealtimeServer, REALTIME_PATH } from './realtime/server';
 import { listenHttps, localCertificate } from './realtime/https';
-import { mountConsole } from './console/serve';
+import { mountConsole, mountSignInCallback } from './console/serve';
 
 export const ROOT = resolve(import.meta.dirname, '..');
+
+/** SQS's stand-in, with SendMessage checked against the sending function's grants as SQS would. */
+class GrantCheckedSyncQueue extends LocalSyncQueue {
+  override send(message: SyncMessage, options?: { delayMs?: number }): void {
+    authorizeAccess('sqs:SendMessage', { kind: 'sync-queue' });
+    super.send(message, options);
+  }
+}
 
 export interface LocalStackOptions {
   /** HTTP port (default 4000; 0 picks a free one). */
@@ -51,6 +63,16 @@ export interface LocalStackOptions {
   keepAliveMs?: number;
   /** Serve the console page at GET / (default true; bundles it on first start if dist/console is empty). */
   console?: boolean;
+  /**
+   * The function definitions whose grants the functions run under (default FUNCTIONS of
+   * contract/functions.ts; tests pass a variant to see a missing grant refused).
+   */
+  functions?: readonly FunctionDefinition[];
+  /**
+   * Seconds the authorizer's answer for a token is reused (AppSync's resultsCacheTtl; default as
+   * deployed, AUTHORIZER_CACHE_SECONDS; 0 turns the cache off).
+   */
+  authorizerCacheTtlSeconds?: number;
 }
 
 export interface LocalStack {
@@ -72,6 +94,8 @@ export interface LocalStack {
   realtime: RealtimeServer;
   /** Set when serving HTTPS: the certificate to trust (docs/local-https.md). */
   tls?: { certPath: string; fingerprint: string };
+  /** The authorizer's answer cache (tests clear it to stand for its TTL passing). */
+  authorizerCache: Pick<AuthorizerCache, 'clear' | 'size'>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +146,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     resetMalClient();
 
+    // IAM as the deployed stack has it: each function's AWS calls are checked against its grants.
+    const unregisterGrants = registerAccessChecker(
+      createGrantChecker({ definitions: options.functions ?? FUNCTIONS, stage, region: iam.region, accountId: iam.accountId }),
+    );
+    cleanups.push(async () => unregisterGrants());
+
     const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: SDK_LOGGER });
     cleanups.push(async () => dynamodb.destroy());
     await createTables(dynamodb, stage);
@@ -131,7 +161,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (fn.id === 'authorizer' || fn.id === 'sync-worker') continue;
       lambdas[fn.id as LambdaFunctionId] = await loadHandler(ROOT, fn.id);
     }
-    const authorizer = (await loadHandler(ROOT, 'authorizer')) as (e: LambdaAuthorizerEvent) => Promise<LambdaAuthorizerResult>;
+    const authorizer = cachedAuthorizer(
+      asFunction('authorizer', (await loadHandler(ROOT, 'authorizer')) as (e: LambdaAuthorizerEvent) => Promise<LambdaAuthorizerResult>),
+      { resultsCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_SECONDS },
+    );
 
     const bundleDir = options.bundleDir ?? join(ROOT, 'dist', 'resolvers');
     const resolvers = ResolverSet.fromBuild(bundleDir, createDataSourceInvoker({ dynamodb, stage, lambdas }));
@@ -144,10 +177,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resolvers,
       auth,
       endpointUrl: () => endpoint,
-      env: { STAGE: stage },
+      // AppSync environment variables (ctx.env): the stage, and the request limit when overridden.
+      env: {
+        STAGE: stage,
+        ...(process.env[REQUESTS_PER_MINUTE.envName] ? { [REQUESTS_PER_MINUTE.envName]: process.env[REQUESTS_PER_MINUTE.envName]! } : {}),
+      },
     });
     const http = new LocalHttpServer(api);
-    // --- real-time + console + HTTPS (local/realtime, local/console): all on the one HTTP front ---
+    // Real-time, the console page and HTTPS all share the one HTTP front.
     const realtime = new RealtimeServer({ api, auth, resolvers, graphqlUrl: () => endpoint, keepAliveMs: options.keepAliveMs });
     realtime.attach(http);
     if (options.console !== false) await mountConsole(http, { apiKey, graphqlPath: '/graphql', realtimePath: REALTIME_PATH });
@@ -167,22 +204,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => realtime.close());
     const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
     endpoint = `${url}/graphql`;
-    // --- end real-time + console + HTTPS ---
     // Sign-in accepts the configured redirect URI(s), and locally also the stack's own callback page.
     const redirectUris = [...(process.env.REDIRECT_URI ?? '').split(','), `${url}/auth/callback`].map((s) => s.trim()).filter(Boolean);
     process.env.MAL_REDIRECT_URIS = redirectUris.join(',');
-    http.route('GET', '/auth/callback', (req, res) => {
-      const query = new URL(req.url ?? '/', url).searchParams;
-      const escape = (v: string | null) => (v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(
-        `<!doctype html><title>AnimeLog sign-in</title><h1>MAL sent you back</h1>` +
-          `<p>Complete the sign-in with <code>completeLogin(code, state, loginSecret)</code>:</p>` +
-          `<p>code: <code id="code">${escape(query.get('code'))}</code></p><p>state: <code id="state">${escape(query.get('state'))}</code></p>`,
-      );
-    });
+    mountSignInCallback(http, { apiKey, graphqlPath: '/graphql' });
 
-    // --- sync queue (issue 6): the sync worker runs in-process behind a local queue (SQS's stand-in) and
+    // The sync worker runs in-process behind a local queue (SQS's stand-in) and
     // publishes progress through this API with the stack's internal IAM pair. Stopped first on stop().
     Object.assign(process.env, {
       APPSYNC_GRAPHQL_URL: endpoint,
@@ -192,13 +219,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Over --https the worker's publish must trust the self-signed certificate, as any client must.
     if (tls) process.env.SYNC_PROGRESS_CA_FILE = tls.certPath;
     else delete process.env.SYNC_PROGRESS_CA_FILE;
-    const syncQueue = new LocalSyncQueue((await loadHandler(ROOT, 'sync-worker')) as SyncWorkerHandler);
+    const syncQueue = new GrantCheckedSyncQueue(asFunction('sync-worker', (await loadHandler(ROOT, 'sync-worker')) as SyncWorkerHandler));
     const unregisterSyncQueue = registerLocalSyncQueue(syncQueue);
     cleanups.push(async () => {
       unregisterSyncQueue();
       await syncQueue.stop();
     });
-    // --- end sync queue ---
 
     return {
       url,
@@ -214,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       redirectUris,
       realtime,
       tls,
+      authorizerCache: authorizer,
       stop,
     };
   } catch (error) {

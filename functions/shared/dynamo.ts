@@ -1,9 +1,11 @@
 /**
  * Module-level DynamoDB clients (reused across Lambda invocations). `DYNAMODB_ENDPOINT` points them at
  * DynamoDB Local; in AWS it is unset and the SDK uses the regional endpoint and the role's credentials.
+ * Locally the clients also carry the grant check (DynamoDB Local has no IAM; see aws-access.ts).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { accessCheckExtension } from './aws-access';
 
 /**
  * The SDK's default logger is a no-op that still has `info`, so every call deep-copies its input and
@@ -18,7 +20,7 @@ let documentClient: DynamoDBDocumentClient | undefined;
 export function dynamoClientConfig() {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   return endpoint
-    ? { endpoint, region: process.env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    ? { endpoint, region: process.env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, extensions: [accessCheckExtension] }
     : {};
 }
 

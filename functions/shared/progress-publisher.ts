@@ -6,6 +6,7 @@
 import type { SyncProgressEvent, SyncProgressInput } from '../../generated/graphql';
 import { request as httpsRequest } from 'node:https';
 import { signGraphQLRequest, type IamCredentials } from './iam-signer';
+import { authorizeAccess } from './aws-access';
 
 /** Every field of the event: subscribers can only receive the fields the publishing mutation selected. */
 export const PUBLISH_SYNC_PROGRESS = /* GraphQL */ `
@@ -47,6 +48,8 @@ export async function publishSyncProgress(
   event: ProgressEventInput,
   options: { signal?: AbortSignal; ca?: string } = {},
 ): Promise<SyncProgressEvent> {
+  // Locally the stack's one IAM pair signs for every function: the function's own grant is checked here.
+  authorizeAccess('appsync:GraphQL', { kind: 'api-field', typeName: 'Mutation', fieldName: 'publishSyncProgress' });
   const variables = {
     event: { ...event, change: awsJson(event.change), error: awsJson(event.error), summary: awsJson(event.summary) },
   };

@@ -10,6 +10,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { authorizeAccess } from './aws-access';
 
 export class TokenCryptoError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -109,6 +110,8 @@ export class LocalKeyFileProvider implements DataKeyProvider {
   }
 
   async generateDataKey(): Promise<DataKey> {
+    // The key file stands in for KMS: the same grant applies (checked by the local runtime only).
+    authorizeAccess('kms:GenerateDataKey', { kind: 'token-key' });
     const { key, keyId } = await this.loadMasterKey();
     const plaintext = randomBytes(KEY_BYTES);
     const { iv, tag, ciphertext } = sealWithKey(key, plaintext, Buffer.from(keyId));
@@ -116,6 +119,7 @@ export class LocalKeyFileProvider implements DataKeyProvider {
   }
 
   async decryptDataKey(encrypted: Buffer, keyId: string): Promise<Buffer> {
+    authorizeAccess('kms:Decrypt', { kind: 'token-key' });
     const master = await this.loadMasterKey();
     if (keyId !== master.keyId) {
       throw new TokenDecryptionError(`sealed under master key ${keyId}, but ${this.path} holds ${master.keyId}`);

@@ -9,6 +9,7 @@ import { DATA_SOURCES, findDataSource, type LambdaFunctionId } from '#contract/d
 import { FUNCTIONS, type FunctionId } from '#contract/functions';
 import { physicalTableName, type TableId } from '#contract/tables';
 import { executeDynamoDBRequest } from './dynamodb-datasource';
+import { runAsFunction } from '../grants';
 import type { AppSyncContext, DataSourceInvoker } from './executor';
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -64,7 +65,9 @@ export function createDataSourceInvoker(options: {
         : { arguments: ctx.arguments, identity: ctx.identity, source: ctx.source, request: ctx.request, info: ctx.info, prev: ctx.prev, stash: ctx.stash };
     try {
       // A JSON round trip: the handler sees what it would see after AppSync serialised the event.
-      const result = await handler(JSON.parse(JSON.stringify(event ?? null)));
+      // One invocation of the function: its AWS calls are checked against its grants (local/grants.ts).
+      const payload = JSON.parse(JSON.stringify(event ?? null));
+      const result = await runAsFunction(definition.function, () => handler(payload));
       return { result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };
     } catch (error) {
       return { error: lambdaError(error) };
