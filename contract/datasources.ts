@@ -17,6 +17,8 @@ export const DATA_SOURCES: readonly DataSourceDefinition[] = [
   { name: 'MalMappingsTable', kind: 'dynamodb', table: 'mal-mappings' },
   { name: 'SyncJobsTable', kind: 'dynamodb', table: 'sync-jobs' },
   { name: 'SyncHistoryTable', kind: 'dynamodb', table: 'sync-history' },
+  // The per-user request counter (resolvers/functions/countRequest.ts).
+  { name: 'RateLimitsTable', kind: 'dynamodb', table: 'rate-limits' },
   { name: 'AuthFunction', kind: 'lambda', function: 'auth' },
   { name: 'MalFunction', kind: 'lambda', function: 'mal' },
   { name: 'HistoryFunction', kind: 'lambda', function: 'history' },

@@ -9,6 +9,10 @@
  *   Type.field/index.ts      a pipeline resolver (before/after); header tag `@pipeline fnA, fnB`
  *   functions/name.ts        a pipeline function; header tag `@dataSource Name`
  *   lib/                     helpers bundled into whatever imports them
+ *
+ * Every root Query/Mutation unit resolver is deployed as a pipeline [countRequest, the resolver]: the
+ * per-user request counter runs before each root field (its own bundle serving as the pipeline's
+ * function), with lib/counted-pipeline.ts as the pipeline's before/after code.
  */
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -29,6 +33,11 @@ export class ResolverBuildError extends Error {
 
 const FIELD_FILE = /^([A-Z][A-Za-z0-9]*)\.([A-Za-z_][A-Za-z0-9_]*)\.ts$/;
 const FIELD_DIR = /^([A-Z][A-Za-z0-9]*)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** The request counter and the root types whose fields it guards. */
+export const REQUEST_COUNTER = 'countRequest';
+const COUNTED_TYPES = new Set(['Query', 'Mutation']);
+const COUNTED_PIPELINE_CODE = 'pipelines/counted.js';
 
 function tag(source: string, name: string, file: string): string {
   const match = new RegExp(`@${name}\\s+([^\\n*]+)`).exec(source);
@@ -88,7 +97,14 @@ export async function buildResolvers(sourceDir: string, outDir: string): Promise
       requireDataSource(dataSource, path);
       const code = `${fileMatch[1]}.${fileMatch[2]}.js`;
       await bundle(path, join(outDir, code));
-      manifest.resolvers.push({ typeName: fileMatch[1], fieldName: fileMatch[2], kind: 'unit', dataSource, code });
+      if (COUNTED_TYPES.has(fileMatch[1]) && manifest.functions.some((f) => f.name === REQUEST_COUNTER)) {
+        const name = `${fileMatch[1]}.${fileMatch[2]}`;
+        if (!existsSync(join(outDir, COUNTED_PIPELINE_CODE))) await bundle(join(sourceDir, 'lib', 'counted-pipeline.ts'), join(outDir, COUNTED_PIPELINE_CODE));
+        manifest.functions.push({ name, dataSource, code });
+        manifest.resolvers.push({ typeName: fileMatch[1], fieldName: fileMatch[2], kind: 'pipeline', functions: [REQUEST_COUNTER, name], code: COUNTED_PIPELINE_CODE });
+      } else {
+        manifest.resolvers.push({ typeName: fileMatch[1], fieldName: fileMatch[2], kind: 'unit', dataSource, code });
+      }
     } else if (dirMatch && statSync(path).isDirectory()) {
       const index = join(path, 'index.ts');
       const functions = tag(readFileSync(index, 'utf8'), 'pipeline', index)

@@ -1,9 +1,14 @@
 /**
  * AppSync Lambda authorizer: the `Authorization` header carries an AnimeLog session token. Valid →
  * the user id goes to resolvers as `ctx.identity.resolverContext.userId`. Never logs the token.
+ *
+ * AppSync caches the answer per token for the API's resultsCacheTtl (AUTHORIZER_CACHE_SECONDS), so a
+ * revoked session may be accepted until its cached answer expires; a session that ends sooner is cached
+ * only until it ends. Per-request work therefore does not belong here: the per-user request counter
+ * runs before each resolver (resolvers/functions/countRequest.ts).
  */
+import { AUTHORIZER_CACHE_SECONDS } from '#contract/functions';
 import { sessionIdOf, verifySession } from '../auth/sessions';
-import { tryConsume } from '../limits/user-limits';
 
 export interface AuthorizerEvent {
   authorizationToken: string;
@@ -12,20 +17,17 @@ export interface AuthorizerEvent {
 export interface AuthorizerResult {
   isAuthorized: boolean;
   /** AppSync passes these strings to resolvers as ctx.identity.resolverContext. */
-  resolverContext?: { userId: string; sessionId: string; rateLimitedForSeconds?: string };
+  resolverContext?: { userId: string; sessionId: string };
   ttlOverride?: number;
 }
 
 export async function handler(event: AuthorizerEvent): Promise<AuthorizerResult> {
-  const session = await verifySession(event.authorizationToken);
-  if (!session) return { isAuthorized: false, ttlOverride: 0 };
-  // The per-user request rate is counted here, once per request (hence no result caching). A caller over
-  // the limit stays authenticated: resolvers answer LimitExceeded with the wait (resolvers/lib/identity.ts).
-  const rate = await tryConsume(session.userId, 'requestsPerMinute');
+  const now = new Date();
+  const session = await verifySession(event.authorizationToken, now);
+  if (!session) return { isAuthorized: false };
   // sessionId: what signOut, refreshSession and deleteAccount invalidate the session's subscriptions by.
-  const sessionId = sessionIdOf(session.tokenHash);
-  const resolverContext = rate.allowed
-    ? { userId: session.userId, sessionId }
-    : { userId: session.userId, sessionId, rateLimitedForSeconds: String(rate.retryAfterSeconds) };
-  return { isAuthorized: true, resolverContext, ttlOverride: 0 };
+  const result: AuthorizerResult = { isAuthorized: true, resolverContext: { userId: session.userId, sessionId: sessionIdOf(session.tokenHash) } };
+  const secondsLeft = Math.floor(session.expiresAtEpoch - now.getTime() / 1000);
+  if (secondsLeft < AUTHORIZER_CACHE_SECONDS) result.ttlOverride = Math.max(0, secondsLeft);
+  return result;
 }

@@ -10,6 +10,7 @@ import { documents } from '../shared/dynamo';
 import { tableName } from '../shared/config';
 import { LimitExceededError } from '../shared/errors';
 import { userLimitBucket } from '#contract/keys';
+import { REQUESTS_PER_MINUTE } from '#contract/user-limits';
 
 export interface WindowLimit {
   limit: number;
@@ -19,7 +20,8 @@ export interface WindowLimit {
 
 /** Windowed limits per user. */
 export const WINDOW_LIMITS = {
-  requestsPerMinute: { limit: 120, windowSeconds: 60, description: 'GraphQL requests per user per minute' },
+  // Counted before each root resolver (resolvers/functions/countRequest.ts), from the same definition.
+  requestsPerMinute: { limit: REQUESTS_PER_MINUTE.limit, windowSeconds: REQUESTS_PER_MINUTE.windowSeconds, description: REQUESTS_PER_MINUTE.description },
   historyItemsPerDay: { limit: 20_000, windowSeconds: 86_400, description: 'history items received per user per day (UTC)' },
   syncStartsPerHour: { limit: 10, windowSeconds: 3_600, description: 'sync jobs started (processHistory, retrySync) per user per hour' },
 } as const satisfies Record<string, WindowLimit>;

@@ -6,15 +6,10 @@ import { extensions, util, type Context } from '@aws-appsync/utils';
  * reaches their own items.
  */
 export function callerUserId(ctx: Context): string {
-  const identity = ctx.identity as { resolverContext?: { userId?: string; rateLimitedForSeconds?: string } } | null;
+  const identity = ctx.identity as { resolverContext?: { userId?: string } } | null;
   const context = identity ? identity.resolverContext : undefined;
   const userId = context ? context.userId : undefined;
   if (!userId) util.unauthorized();
-  // The authorizer counted this request past the user's per-minute limit.
-  if (context && context.rateLimitedForSeconds) {
-    const retryAfterSeconds = Number(context.rateLimitedForSeconds);
-    util.error(`Too many requests: retry in ${retryAfterSeconds} s`, 'LimitExceeded', null, { limit: 'requestsPerMinute', retryAfterSeconds });
-  }
   return userId as string;
 }
 

@@ -65,6 +65,8 @@ describe('export, import and deletion', () => {
 
     const deleted = await gql(stack, 'mutation { deleteAccount }', {}, owner.headers);
     expect(deleted.data).toEqual({ deleteAccount: true });
+    // Revocation takes effect once the cached session check expires (at most 60 s; docs/api.md).
+    stack.authorizerCache.clear();
     expect((await gql(stack, '{ me { userId } }', {}, owner.headers)).status).toBe(401);
     for (const table of ['users', 'series-data', 'sync-jobs', 'sync-history'] as const) {
       const left = await documents().send(new QueryCommand({ TableName: tableName(table), KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': owner.viewer.userId } }));

@@ -53,10 +53,13 @@ describe('Sign in with MAL', () => {
     const newSession = await gql(stack, 'mutation { refreshSession { sessionToken viewer { userId } } }', {}, auth);
     expect(newSession.errors).toBeUndefined();
     const fresh = { authorization: newSession.data!.refreshSession.sessionToken };
+    // Revocation takes effect once the cached session check expires (at most 60 s; docs/api.md).
+    stack.authorizerCache.clear();
     expect((await gql(stack, '{ me { userId } }', {}, auth)).status).toBe(401);
     expect((await gql(stack, '{ me { userId } }', {}, fresh)).data?.me.userId).toBe(session.viewer.userId);
 
     expect((await gql(stack, 'mutation { signOut }', {}, fresh)).data).toEqual({ signOut: true });
+    stack.authorizerCache.clear();
     const after = await gql(stack, '{ me { userId } }', {}, fresh);
     expect(after.status).toBe(401);
     expect(after.errors?.[0].errorType).toBe('UnauthorizedException');

@@ -92,6 +92,8 @@ async function prepare(example: DocExample, malUser: string | undefined) {
     const approved = await approveAs(String(substitute('{{authorizeUrl}}', captures)), example.attrs.consent);
     Object.assign(captures, { code: approved.code, state: approved.state });
   }
+  // `cache=expired`: the example shows the API after the cached session checks expired (docs/api.md).
+  if (example.attrs.cache === 'expired') stack.authorizerCache.clear();
   switch (example.attrs.mal) {
     case undefined:
       break;
