@@ -179,6 +179,10 @@ export async function processHistory(userId: string, input: ProcessHistoryInput,
   let job: JobItem;
   let isNew: boolean;
   if (input.jobId) {
+    // Job ids are 21 lowercase base-36/hex characters; anything else names no job (and must not reach a DynamoDB key).
+    if (!/^[0-9a-z]{1,64}$/u.test(input.jobId)) {
+      throw new ValidationError('input.jobId is not a sync job id (at most 64 characters of 0–9 and a–z, as processHistory returned it)', { field: 'input.jobId', max: 64 });
+    }
     const existing = await getJob(userId, input.jobId);
     if (!existing) throw new NotFoundError(`no sync job ${input.jobId}`, { field: 'input.jobId' });
     if (existing.status !== 'RECEIVING') throw new ConflictError(`job ${input.jobId} is ${existing.status}, no longer receiving parts`, { field: 'input.jobId', status: existing.status });

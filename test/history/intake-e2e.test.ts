@@ -144,6 +144,9 @@ describe('history intake through GraphQL', () => {
       expect(result.errors?.[0]?.errorType, `${name}: ${JSON.stringify(result.errors)}`).toBe('ValidationError');
       expect(result.errors?.[0]?.message, name).toMatch(pattern);
     }
+    // An over-long job id is refused before it reaches a DynamoDB key (whose sort keys hold 1,024 bytes).
+    const longJob = await gql(stack, PROCESS, { input: { history: JSON.stringify({ data: [] }), jobId: 'j'.repeat(1500), part: 2, totalParts: 2 } }, user.headers);
+    expect(longJob.errors?.[0]).toMatchObject({ errorType: 'ValidationError', errorInfo: { field: 'input.jobId' } });
     expect(await gql(stack, SERIES, {}, user.headers)).toEqual(seriesBefore);
     expect(await gql(stack, JOBS, {}, user.headers)).toEqual(jobsBefore);
   });
