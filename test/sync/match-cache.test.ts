@@ -95,6 +95,29 @@ describe('the shared mapping cache resists poisoning', () => {
   });
 });
 
+describe('agreement between users', () => {
+  it('three MAL accounts with the same season facts decide a season the matcher left to review', async () => {
+    // The matcher leaves "SPY x FAMILY Season 2" to review (confidence below the threshold).
+    const data = Array.from({ length: 3 }, (_, i) => v2Episode({ seriesId: 'GSPY', seriesTitle: 'SPY x FAMILY', seasonId: 'GSPY2', seasonTitle: 'SPY x FAMILY Season 2', seasonNumber: 2, episode: i + 1, played: day(10 + i) }));
+    const vote = async (name: string) => {
+      const voter = await signIn(stack, name);
+      await sync(voter, data, true);
+      const [own] = await seasonsOf(voter);
+      expect((await gql(stack, CONFIRM, { i: { seasonKey: own.seasonKey, malId: 53887 } }, voter.headers)).errors).toBeUndefined();
+    };
+    await vote('agree1');
+    await vote('agree2');
+    const user = await signIn(stack, 'agreeuser');
+    expect((await sync(user, data)).counts).toMatchObject({ matched: 0, needsReview: 1 });
+    await vote('agree3');
+    expect((await sync(user, data)).counts).toMatchObject({ matched: 1, needsReview: 0 });
+    const [mine] = await seasonsOf(user);
+    expect(mine.match).toMatchObject({ malId: 53887, source: 'CACHED', needsReview: false });
+    expect(mine.match.explanation).toMatch(/agreed by 3 MAL accounts/);
+    expect(listView(stack.malSandbox!.getList('agreeuser'))[53887]).toMatchObject({ status: 'watching', episodes: 3 });
+  });
+});
+
 describe('dry runs are pure', () => {
   it('a dry run writes no mapping, no series match, no lastSyncAt and nothing to MAL', async () => {
     const user = await signIn(stack, 'dryonly1');
