@@ -64,7 +64,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     id: 'mal',
     entry: 'functions/handlers/mal.ts',
     purpose: "Public MAL anime info and direct changes to the caller's MAL list.",
-    tables: { 'user-tokens': 'write', 'rate-limits': 'write' },
+    // mal-cache: malAnime answers are shared across users.
+    tables: { 'user-tokens': 'write', 'rate-limits': 'write', 'mal-cache': 'write' },
     usesTokenKey: true,
     callsMal: true,
     timeoutSeconds: 30,

@@ -95,3 +95,7 @@ export function malSearchCacheKey(query: string, limit: number): string {
 export function malAnimeCacheKey(malId: number): string {
   return `ANIME#${malId}`;
 }
+/** One anime as `malAnime` answers it (another shape than the matcher's details, so its own key). */
+export function malAnimeInfoCacheKey(malId: number): string {
+  return `INFO#${malId}`;
+}

@@ -1,12 +1,13 @@
 /**
- * Query.malAnime — public MAL info about one anime (session token or API key).
+ * Query.malAnime — public MAL info about one anime (session token: MAL's request budget is not public).
  * @dataSource MalFunction
  */
 import type { Context } from '@aws-appsync/utils';
 import type { QueryMalAnimeArgs } from '../generated/graphql';
+import { callerUserId } from './lib/identity';
 
 export function request(ctx: Context<QueryMalAnimeArgs>) {
-  return { operation: 'Invoke', payload: { field: 'malAnime', malId: ctx.args.malId } };
+  return { operation: 'Invoke', payload: { field: 'malAnime', userId: callerUserId(ctx), malId: ctx.args.malId } };
 }
 
 export { lambdaResponse as response } from './lib/response';

@@ -2,7 +2,11 @@
  * MAL reads and direct list changes for the API: public anime info (no user token needed: MAL accepts
  * the client id for public reads) and a user's own list status, in the schema's shapes.
  */
+import { malAnimeInfoCacheKey } from '#contract/keys';
 import { malClient } from '../shared/mal';
+import { SharedMalCache } from '../sync/mal-cache';
+import { ALL_USERS, consume } from '../limits/user-limits';
+import { MalNotFoundError } from '../mal/errors';
 import { malSessionForUser } from '../auth/mal-tokens';
 import { ValidationError } from '../shared/errors';
 import { malMediaTypeEnum, type MalAnime, type MalListStatus, type MalListStatusName } from '../mal/types';
@@ -40,9 +44,41 @@ function positiveId(malId: unknown): number {
   return malId;
 }
 
-export async function getMalAnime(malId: number) {
+type ApiAnime = ReturnType<typeof toApiAnime>;
+
+/** How long a `malAnime` answer is reused: details of finished shows hardly change, airing ones do. */
+const FINISHED_INFO_TTL_DAYS = 30;
+const AIRING_INFO_TTL_DAYS = 1;
+const MISSING_INFO_TTL_DAYS = 1;
+
+let cache: SharedMalCache | undefined;
+
+/**
+ * One anime for `malAnime`: from the shared cache (mal-cache table) when present; otherwise from MAL
+ * within the caller's and everyone's lookup budgets (MAL's ~1 request/s is shared with every user's
+ * sync), then cached. A cache fault only costs a MAL request.
+ */
+export async function getMalAnime(userId: string, malId: number): Promise<ApiAnime> {
+  const id = positiveId(malId);
+  cache ??= new SharedMalCache();
+  const key = malAnimeInfoCacheKey(id);
+  const cached = (await cache.getMany([key]).catch(() => new Map<string, unknown>())).get(key) as ApiAnime | { missing: true } | undefined;
+  // The remembered "no such anime" answers as MAL's own 404 would.
+  if (cached && 'missing' in cached) throw new MalNotFoundError('no such anime (cached)', { method: 'GET', path: `/v2/anime/${id}`, status: 404 });
+  if (cached) return cached;
+  await consume(userId, 'malLookupsPerHour');
+  await consume(ALL_USERS, 'malLookupsPerMinuteAllUsers');
   const client = await malClient();
-  return toApiAnime(await client.getAnimeDetails(positiveId(malId)));
+  let anime: ApiAnime;
+  try {
+    anime = toApiAnime(await client.getAnimeDetails(id));
+  } catch (error) {
+    if (error instanceof MalNotFoundError) await cache.putMany([{ key, value: { missing: true }, ttlDays: MISSING_INFO_TTL_DAYS }]).catch(() => undefined);
+    throw error;
+  }
+  const ttlDays = anime.airingStatus === 'finished_airing' ? FINISHED_INFO_TTL_DAYS : AIRING_INFO_TTL_DAYS;
+  await cache.putMany([{ key, value: anime, ttlDays }]).catch(() => undefined);
+  return anime;
 }
 
 export interface SeriesStatusInput {

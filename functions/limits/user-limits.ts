@@ -24,7 +24,14 @@ export const WINDOW_LIMITS = {
   requestsPerMinute: { limit: REQUESTS_PER_MINUTE.limit, windowSeconds: REQUESTS_PER_MINUTE.windowSeconds, description: REQUESTS_PER_MINUTE.description },
   historyItemsPerDay: { limit: 20_000, windowSeconds: 86_400, description: 'history items received per user per day (UTC)' },
   syncStartsPerHour: { limit: 10, windowSeconds: 3_600, description: 'sync jobs started (processHistory, retrySync) per user per hour' },
+  malLookupsPerHour: { limit: 30, windowSeconds: 3_600, description: 'malAnime lookups that MAL has to answer (not cached) per user per hour' },
+  // Counted for all users together (key ALL_USERS): MAL's ~1 request/s is shared with every sync, so
+  // malAnime may take at most a third of it however many users ask.
+  malLookupsPerMinuteAllUsers: { limit: 20, windowSeconds: 60, description: 'malAnime lookups that MAL has to answer, all users together, per minute' },
 } as const satisfies Record<string, WindowLimit>;
+
+/** The pseudo user id of limits counted for everyone together. */
+export const ALL_USERS = '*';
 
 export type WindowLimitName = keyof typeof WINDOW_LIMITS;
 

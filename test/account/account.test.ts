@@ -79,9 +79,10 @@ describe('export, import and deletion', () => {
 });
 
 describe('MAL reads and list changes', () => {
-  it('serves public MAL info with the API key', async () => {
+  it('serves public MAL info to a signed-in user', async () => {
     const id = FIXTURE_ENTRIES[0]!.mal_id;
-    const result = await gql(stack, 'query($id: Int!) { malAnime(malId: $id) { malId title mediaType synonyms related { malId relationType } } }', { id });
+    const reader = await createTestUser(stack);
+    const result = await gql(stack, 'query($id: Int!) { malAnime(malId: $id) { malId title mediaType synonyms related { malId relationType } } }', { id }, reader.headers);
     expect(result.errors).toBeUndefined();
     expect(result.data!.malAnime.malId).toBe(id);
     expect(typeof result.data!.malAnime.title).toBe('string');

@@ -184,6 +184,8 @@ describe('docs/api.md limits table', () => {
       requestsPerMinute: `${WINDOW_LIMITS.requestsPerMinute.limit} per minute`,
       historyItemsPerDay: `${WINDOW_LIMITS.historyItemsPerDay.limit} per day`,
       syncStartsPerHour: `${WINDOW_LIMITS.syncStartsPerHour.limit} per hour`,
+      malLookupsPerHour: `${WINDOW_LIMITS.malLookupsPerHour.limit} per hour`,
+      malLookupsPerMinuteAllUsers: `${WINDOW_LIMITS.malLookupsPerMinuteAllUsers.limit} per minute`,
       concurrentSyncJobs: `${SIZE_LIMITS.concurrentSyncJobs}`,
       historyItemsPerPart: `${SIZE_LIMITS.historyItemsPerPart}`,
       historyBytesPerPart: `${SIZE_LIMITS.historyBytesPerPart} bytes (4 MB)`,
