@@ -106,6 +106,21 @@ function schemaFields(sdl: string): Map<string, Set<string>> {
   return fields;
 }
 
+/** `Type.field` of every Query, Mutation and Subscription field (the schema's root types). */
+export function rootFields(sdl: string): string[] {
+  const document = parse(sdl);
+  const roots = new Set(['Query', 'Mutation', 'Subscription']);
+  for (const def of document.definitions) {
+    if (def.kind === Kind.SCHEMA_DEFINITION) {
+      roots.clear();
+      for (const op of def.operationTypes) roots.add(op.type.name.value);
+    }
+  }
+  const out: string[] = [];
+  for (const [type, names] of schemaFields(sdl)) if (roots.has(type)) for (const f of names) out.push(`${type}.${f}`);
+  return out.sort();
+}
+
 function pascal(id: string): string {
   return id.replace(/(^|[-_])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 }
@@ -125,6 +140,8 @@ export interface AnimeLogStackProps extends StackProps {
   resolverDir?: string;
   /** Optional e-mail address subscribed to the alarm topic. */
   alarmEmail?: string;
+  /** Tests wiring a few resolvers only: skip the check that every root field has one. */
+  partialResolvers?: boolean;
 }
 
 export class AnimeLogStack extends Stack {
@@ -511,6 +528,15 @@ export class AnimeLogStack extends Stack {
       }
     }
 
+    // The other way round: a root field without a resolver would deploy and answer null for ever.
+    if (!props.partialResolvers) {
+      const resolved = new Set(manifest.resolvers.map((r) => `${r.typeName}.${r.fieldName}`));
+      const missing = rootFields(readFileSync(schemaPath, 'utf8')).filter((f) => !resolved.has(f));
+      if (missing.length > 0) {
+        throw new Error(`schema.graphql root field(s) without a resolver: ${missing.join(', ')}. Add resolvers/<Type>.<field>.ts and run \`npm run build\`.`);
+      }
+    }
+
     for (const def of definitions) {
       if (!def.publishesSyncProgress) continue;
       const fn = this.functions.get(def.id)!;
@@ -704,6 +730,8 @@ export interface CreateAppOptions {
   outdir?: string;
   functions?: readonly FunctionDefinition[];
   resolverDir?: string;
+  /** See AnimeLogStackProps.partialResolvers. */
+  partialResolvers?: boolean;
   /** Register cdk-nag's AwsSolutionsChecks as a synthesis validation (default true). */
   nag?: boolean;
   /** Extra context (tests: e.g. `aws:cdk:bundling-stacks: []` to skip Lambda bundling). */
@@ -720,6 +748,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: An
     stage,
     functions: options.functions,
     resolverDir: options.resolverDir,
+    partialResolvers: options.partialResolvers,
     alarmEmail,
     analyticsReporting: false,
     description: `AnimeLog backend (${stage}): AppSync API, DynamoDB, Lambda, SQS, KMS, WAF, alarms.`,

@@ -3,12 +3,12 @@
  * clear failures when a source of truth points at something that does not exist (yet). Lambda bundling
  * is skipped here (`aws:cdk:bundling-stacks: []`): stack.test.ts covers it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionDefinition } from '#contract/functions';
-import { APPSYNC_CODE_MAX_CHARS, createApp, parseStage } from '../../infra/stack';
+import { APPSYNC_CODE_MAX_CHARS, DEFAULT_RESOLVER_DIR, REPO_ROOT, createApp, parseStage, readResolverManifest, rootFields } from '../../infra/stack';
 import { TABLES } from '#contract/tables';
 import { logicalId, synth, type Synthesised } from './support';
 
@@ -101,6 +101,24 @@ describe('clear failures', () => {
     expect(() => create([authorizer], d)).toThrow(/AppSync accepts at most 32768/);
   });
 
+  it('a schema root field without a resolver', () => {
+    // The real build with one root resolver left out of its manifest.
+    const full = readResolverManifest(DEFAULT_RESOLVER_DIR);
+    const bundles: Record<string, string> = {};
+    const copy = (file: string) => (bundles[file.replace(/\//g, '__')] = readFileSync(join(DEFAULT_RESOLVER_DIR, file), 'utf8'));
+    const flat = (file: string) => file.replace(/\//g, '__');
+    for (const f of full.functions) copy(f.code);
+    for (const r of full.resolvers) copy(r.code);
+    const manifest = {
+      functions: full.functions.map((f) => ({ ...f, code: flat(f.code) })),
+      resolvers: full.resolvers.filter((r) => !(r.typeName === 'Query' && r.fieldName === 'settings')).map((r) => ({ ...r, code: flat(r.code) })),
+    };
+    const d = writeManifest('root', manifest, bundles);
+    expect(() => create(FUNCTIONS, d)).toThrow(/root field\(s\) without a resolver: Query.settings\./);
+    // The complete build passes the same check.
+    expect(rootFields(readFileSync(join(REPO_ROOT, 'schema.graphql'), 'utf8')).filter((f) => !full.resolvers.some((r) => `${r.typeName}.${r.fieldName}` === f))).toEqual([]);
+  });
+
   it('no authorizer in FUNCTIONS', () => {
     const d = writeManifest('empty', { resolvers: [], functions: [] }, {});
     expect(() => create([], d)).toThrow(/no 'authorizer' function/);
@@ -114,7 +132,7 @@ describe('clear failures', () => {
         { name: 'shape', dataSource: 'None', code: 'f2.js' },
       ],
     }, { 'p.js': `${CODE}//p`, 'f1.js': `${CODE}//f1`, 'f2.js': `${CODE}//f2` });
-    const s = synth({ stage: 'dev', context: NO_BUNDLING, functions: [authorizer], resolverDir: d });
+    const s = synth({ stage: 'dev', context: NO_BUNDLING, functions: [authorizer], resolverDir: d, partialResolvers: true });
     try {
       const fns = Object.entries(s.json.Resources).filter(([, r]) => r.Type === 'AWS::AppSync::FunctionConfiguration');
       expect(fns.map(([, r]) => [r.Properties.Name, r.Properties.Code])).toEqual([
