@@ -104,6 +104,31 @@ describe('history intake through GraphQL', () => {
     }
   });
 
+  it('syncs the quirk fixtures together in one mixed v1+v2 document: specials, panel-less entries, a renumbered dub, a movie by identifier, v1 fully_watched', async () => {
+    const malUser = 'intakequirks';
+    const user = await signIn(stack, malUser);
+    const data = [...crFixture('quirk-special-null-episode.json').data, ...crFixture('quirk-panel-null-v2.json').data, ...crFixture('quirk-dub-season-number.json').data];
+    const items = crFixture('quirk-fully-watched-v1.json').items;
+    const sent = await gql(stack, PROCESS, { input: { history: JSON.stringify({ total: data.length, data, meta: {}, items, next_page: null }) } }, user.headers);
+    expect(sent.errors).toBeUndefined();
+    const job = await jobOf(user.headers, sent.data!.processHistory.jobId);
+    expect(job.status, JSON.stringify(job.errors)).toBe('SUCCEEDED');
+    // Frieren (one season, its English dub folded in), SPY x FAMILY (two dubs folded in), its movie, Demon Slayer.
+    expect(job.counts).toMatchObject({ historyItems: data.length + items.length, seasons: 4, failed: 0 });
+    expect(job.skipped.reasons.map(({ reason, count }: any) => ({ reason, count }))).toEqual([
+      { reason: 'PANEL_MISSING', count: 2 },
+      { reason: 'SPECIAL_EPISODE', count: 2 },
+    ]);
+    const list = listView(stack.malSandbox!.getList(malUser));
+    // Episodes 1–6; the special between 6 and 7 is not progress (MAL would refuse 6.5).
+    expect(list[52991]).toMatchObject({ status: 'watching', episodes: 6 });
+    // The original's episodes 1–3 and the dubs' 4–6, whatever season number the dubs carry.
+    expect(list[50265]).toMatchObject({ status: 'watching', episodes: 6 });
+    expect(list[53888]).toBeDefined();
+    // v1 fully_watched with a 5 s playhead: watched.
+    expect(list[38000]).toMatchObject({ status: 'watching', episodes: 3 });
+  });
+
   it('reports the skipped entries of a history sent in parts, with the part of each path', async () => {
     const user = await createTestUser(stack);
     const entry = (n: number) => v2Episode({ seriesId: 'GTRI', seriesTitle: 'Trigun', seasonId: 'GTRI1', seasonTitle: 'Trigun', episode: n, played: day(n) });
