@@ -2,19 +2,22 @@
  * Subscription.onSyncProgress — the caller's sync progress, live. The filter set here on the server is
  * what keeps users apart: an event reaches a subscriber only when its userId is the subscriber's own
  * (and its jobId the one asked for, when given), whatever arguments the client sends.
- * @dataSource None
+ * @dataSource AuthFunction
  */
 import { extensions, util, type Context } from '@aws-appsync/utils';
 import type { SubscriptionOnSyncProgressArgs } from '../generated/graphql';
 import { callerSessionId, callerUserId } from './lib/identity';
 
 export function request(ctx: Context<SubscriptionOnSyncProgressArgs>) {
-  // Checked before anything else so that a caller without a session is refused at `start`.
-  callerUserId(ctx);
-  return { payload: null };
+  // Checked before anything else so that a caller without a session is refused at `start`. The session
+  // itself is then checked: the authorizer's answer may be a cached one from before a sign-out, and a
+  // subscription opened on it would outlive the session's invalidation.
+  return { operation: 'Invoke', payload: { field: 'checkSession', userId: callerUserId(ctx), sessionToken: ctx.request.headers.authorization } };
 }
 
 export function response(ctx: Context<SubscriptionOnSyncProgressArgs>) {
+  const result = ctx.result as { data?: boolean } | null;
+  if (ctx.error || !result || result.data !== true) util.unauthorized();
   const filter: Record<string, unknown> = { userId: { eq: callerUserId(ctx) } };
   if (ctx.args.jobId) filter.jobId = { eq: ctx.args.jobId };
   extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter(filter));

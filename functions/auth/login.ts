@@ -146,6 +146,16 @@ export async function refreshSession(currentToken: string, userId: string) {
   return { sessionToken: session.token, expiresAt: session.expiresAt, viewer: await viewerOf(userId) };
 }
 
+/**
+ * The session behind a subscription `start`, read now: the authorizer's answer may be a cached one from
+ * before a sign-out, and a subscription opened on it would outlive the session's invalidation.
+ */
+export async function checkSession(currentToken: string, userId: string): Promise<boolean> {
+  const current = await verifySession(currentToken);
+  if (!current || current.userId !== userId) throw new UnauthorizedError('This session is no longer valid: sign in again', { action: 'START_LOGIN' });
+  return true;
+}
+
 export async function signOut(currentToken: string, userId: string): Promise<boolean> {
   const current = await verifySession(currentToken);
   if (!current || current.userId !== userId) throw new UnauthorizedError('This session is no longer valid', null);

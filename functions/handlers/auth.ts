@@ -4,13 +4,14 @@
  */
 import { apiHandler } from '../shared/handler';
 import { ValidationError } from '../shared/errors';
-import { completeLogin, refreshSession, signOut, startLogin } from '../auth/login';
+import { checkSession, completeLogin, refreshSession, signOut, startLogin } from '../auth/login';
 
 export type AuthEvent =
   | { field: 'startLogin'; redirectUri: string; loginSecretHash: string }
   | { field: 'completeLogin'; code: string; state: string; loginSecret: string }
   | { field: 'refreshSession'; userId: string; sessionToken: string }
-  | { field: 'signOut'; userId: string; sessionToken: string };
+  | { field: 'signOut'; userId: string; sessionToken: string }
+  | { field: 'checkSession'; userId: string; sessionToken: string };
 
 export const handler = apiHandler('auth', async (event: AuthEvent) => {
   switch (event.field) {
@@ -22,6 +23,8 @@ export const handler = apiHandler('auth', async (event: AuthEvent) => {
       return refreshSession(event.sessionToken, event.userId);
     case 'signOut':
       return signOut(event.sessionToken, event.userId);
+    case 'checkSession':
+      return checkSession(event.sessionToken, event.userId);
     default:
       throw new ValidationError('unknown auth operation');
   }
