@@ -5,9 +5,10 @@
 import type { Context } from '@aws-appsync/utils';
 import type { MutationRetrySyncArgs } from '../generated/graphql';
 import { callerUserId } from './lib/identity';
+import type { LambdaEvent } from '#contract/lambda-events';
 
 export function request(ctx: Context<MutationRetrySyncArgs>) {
-  return { operation: 'Invoke', payload: { field: 'retrySync', userId: callerUserId(ctx), args: { jobId: ctx.args.jobId } } };
+  return { operation: 'Invoke', payload: { field: 'retrySync', userId: callerUserId(ctx), args: { jobId: ctx.args.jobId } } satisfies LambdaEvent<'retrySync', MutationRetrySyncArgs> };
 }
 
 export { lambdaResponse as response } from './lib/response';

@@ -5,11 +5,12 @@
  */
 import { runtime, type Context } from '@aws-appsync/utils';
 import { callerUserId } from './lib/identity';
+import type { LambdaEvent } from '#contract/lambda-events';
 
 export function request(ctx: Context) {
   const job = ctx.source as { jobId: string; dryRun?: boolean };
   if (!job.dryRun) runtime.earlyReturn(null);
-  return { operation: 'Invoke', payload: { field: 'jobPlan', userId: callerUserId(ctx), args: { jobId: job.jobId } } };
+  return { operation: 'Invoke', payload: { field: 'jobPlan', userId: callerUserId(ctx), args: { jobId: job.jobId } } satisfies LambdaEvent<'jobPlan', { jobId: string }> };
 }
 
 export { lambdaResponse as response } from './lib/response';

@@ -1,32 +1,36 @@
 /**
- * AppSync Lambda data source for cancelSync, retrySync, confirmMatch and matchCandidates. Each resolver
- * passes `{field, userId, args}` with the caller's id from the authorizer.
+ * AppSync Lambda data source for cancelSync, retrySync, revertSync, confirmMatch, matchCandidates and a
+ * dry run's plan. Each resolver passes `{field, userId, args}` with the caller's id from the authorizer.
  */
+import type { MutationCancelSyncArgs, MutationConfirmMatchArgs, MutationRetrySyncArgs, MutationRevertSyncArgs, QueryMatchCandidatesArgs } from '../../generated/graphql';
 import { malSessionForUser } from '../auth/mal-tokens';
-import { apiHandler } from '../shared/handler';
-import { ValidationError } from '../shared/errors';
+import { fieldHandler } from '../shared/handler';
+import { UnauthorizedError } from '../shared/errors';
 import { sendSyncMessage } from '../shared/sync-queue';
 import { cancelSync, confirmMatch, jobPlan, matchCandidates, retrySync, type ConfirmMatchInput } from '../sync/control';
+import { revertSync } from '../sync/revert';
 
-export interface SyncControlEvent {
-  field: 'cancelSync' | 'retrySync' | 'confirmMatch' | 'matchCandidates' | 'jobPlan';
-  userId: string;
-  args: { jobId?: string; seasonKey?: string; input?: ConfirmMatchInput };
+/** The arguments each field's resolver sends. */
+export interface SyncControlArgs {
+  cancelSync: MutationCancelSyncArgs;
+  retrySync: MutationRetrySyncArgs;
+  revertSync: MutationRevertSyncArgs;
+  confirmMatch: MutationConfirmMatchArgs;
+  matchCandidates: QueryMatchCandidatesArgs;
+  jobPlan: { jobId: string };
 }
 
-export const handler = apiHandler('sync-control', async (event: SyncControlEvent): Promise<unknown> => {
-  switch (event.field) {
-    case 'cancelSync':
-      return cancelSync(event.userId, event.args.jobId ?? '');
-    case 'retrySync':
-      return retrySync(event.userId, event.args.jobId ?? '', { enqueue: sendSyncMessage });
-    case 'confirmMatch':
-      return confirmMatch(event.userId, event.args.input as ConfirmMatchInput, { session: malSessionForUser });
-    case 'matchCandidates':
-      return matchCandidates(event.userId, event.args.seasonKey ?? '', { session: malSessionForUser });
-    case 'jobPlan':
-      return jobPlan(event.userId, event.args.jobId ?? '');
-    default:
-      throw new ValidationError(`unknown field ${String((event as { field?: unknown }).field)}`);
-  }
+/** Every field here acts for a signed-in user. */
+function caller(userId: string | null): string {
+  if (!userId) throw new UnauthorizedError();
+  return userId;
+}
+
+export const handler = fieldHandler<SyncControlArgs>('sync-control', {
+  cancelSync: (userId, args) => cancelSync(caller(userId), args.jobId ?? ''),
+  retrySync: (userId, args) => retrySync(caller(userId), args.jobId ?? '', { enqueue: sendSyncMessage }),
+  revertSync: (userId, args) => revertSync(caller(userId), args.jobId ?? '', args.dryRun === true, { enqueue: sendSyncMessage }),
+  confirmMatch: (userId, args) => confirmMatch(caller(userId), args.input as ConfirmMatchInput, { session: malSessionForUser }),
+  matchCandidates: (userId, args) => matchCandidates(caller(userId), args.seasonKey ?? '', { session: malSessionForUser }),
+  jobPlan: (userId, args) => jobPlan(caller(userId), args.jobId ?? ''),
 });

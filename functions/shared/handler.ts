@@ -4,7 +4,8 @@
  * reported as InternalError with a reference id.
  */
 import { randomUUID } from 'node:crypto';
-import { ApiError, type HandlerResult } from './errors';
+import type { LambdaEvent } from '#contract/lambda-events';
+import { ApiError, ValidationError, type HandlerResult } from './errors';
 import { MalBadRequestError, MalBlockedError, MalNotFoundError, MalReloginRequiredError, MalThrottledError, MalUnavailableError } from '../mal/errors';
 import { METRIC } from '#contract/metrics';
 import { emitMetric } from './metrics';
@@ -44,4 +45,19 @@ export function apiHandler<E, T>(name: string, run: (event: E) => Promise<T>): (
       return { error: { errorType: 'InternalError', message: 'An internal error occurred.', errorInfo: { reference } } };
     }
   };
+}
+
+/** One function per field a Lambda data source serves: `(userId, args)` of that field's event. */
+export type FieldRoutes<Args extends object> = { [F in keyof Args & string]: (userId: string | null, args: Args[F]) => Promise<unknown> };
+
+/**
+ * A data source's handler from its field → function map: dispatches `{ field, userId, args }` (the shape
+ * every resolver sends) and reports an unknown field as a ValidationError.
+ */
+export function fieldHandler<Args extends object>(name: string, routes: FieldRoutes<Args>) {
+  return apiHandler(name, async (event: LambdaEvent<keyof Args & string, Args[keyof Args & string]>) => {
+    const route = Object.hasOwn(routes, event.field) ? routes[event.field] : undefined;
+    if (!route) throw new ValidationError(`${name} does not serve field ${String(event.field)}`);
+    return route(event.userId, event.args);
+  });
 }

@@ -15,6 +15,7 @@ export interface MalSessionLike {
   getAnimeDetails(animeId: number, fields?: string): Promise<MalAnime>;
   getAnimeList(request?: { pageSize?: number }): Promise<Array<{ anime: { id: number; title: string }; listStatus: MalListStatus }>>;
   updateListStatus(animeId: number, update: Record<string, unknown>): Promise<MalListStatus>;
+  deleteListStatus(animeId: number): Promise<void>;
 }
 
 const AIRING: readonly string[] = ['finished_airing', 'currently_airing', 'not_yet_aired'];

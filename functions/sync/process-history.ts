@@ -28,7 +28,7 @@ export const MAX_PARTS = SIZE_LIMITS.partsPerHistory;
 const RECEIVING_ACTIVE_MS = 3600_000;
 
 /** One active sync job per user: a job being received, queued or running blocks a new one. */
-async function refuseIfAnotherJobActive(userId: string, now = Date.now()): Promise<void> {
+export async function refuseIfAnotherJobActive(userId: string, now = Date.now()): Promise<void> {
   const active = (await recentJobs(userId, 20)).find(
     (j) => j.status === 'QUEUED' || j.status === 'RUNNING' || (j.status === 'RECEIVING' && now - Date.parse(j.createdAt) < RECEIVING_ACTIVE_MS),
   );

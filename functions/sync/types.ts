@@ -63,6 +63,8 @@ export interface PlannedChange {
   after: ListState;
   patch: ListPatch;
   reason: string;
+  /** A revert of an entry the reverted job had added: DELETE it from the list instead of a PATCH. */
+  removeFromList?: boolean;
 }
 
 /** The sync-jobs item of a job (see store.ts for the table layout). */
@@ -89,6 +91,8 @@ export interface JobItem {
   attempts?: number;
   /** Faults in a row (reset when the job is recorded FAILED for them). */
   faults?: number;
+  /** A revert job: the job whose changes it undoes. */
+  revertsJobId?: string | null;
   /** Set while PAUSED: when the job resumes by itself. */
   pausedUntil?: string | null;
   /** APPLYING: index of the next change in the plan. */

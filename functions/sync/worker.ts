@@ -20,7 +20,7 @@ import { tableName } from '../shared/config';
 import { METRIC } from '#contract/metrics';
 import { emitMetric } from '../shared/metrics';
 import type { SyncSettings } from '#contract/settings';
-import { changeIdFor, patchIsApplied, planChanges, type AnimeInfo, type CurrentEntry, type PlannerMatch, type PlannerSeason } from './planner';
+import { changeIdFor, emptyState, patchIsApplied, planChanges, type AnimeInfo, type CurrentEntry, type PlannerMatch, type PlannerSeason } from './planner';
 import { animeInfoOf, listStateOf, type MalSessionLike } from './mal-source';
 import { ProgressReporter, type PublishProgress } from './progress';
 import {
@@ -31,6 +31,7 @@ import {
   checkpointChange,
   claimJob,
   getJob,
+  historyForJob,
   loadAnimeInfo,
   loadParts,
   loadPlan,
@@ -46,6 +47,7 @@ import {
 } from './store';
 import type { JobItem, ListPatch, PlannedChange, SyncCounts, SyncErrorRecord, SyncJobStatus, SyncPhase } from './types';
 import { PROFILE_SK } from '#contract/keys';
+import { planRevert } from './revert';
 
 export class SyncJobFailedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -201,7 +203,7 @@ export class SyncRun {
       plan = await loadPlan(this.userId, this.jobId);
     } else {
       const session = await this.deps.session(this.userId);
-      plan = await this.buildPlan(session);
+      plan = this.job.revertsJobId ? await this.buildRevertPlan(session, this.job.revertsJobId) : await this.buildPlan(session);
       if (this.job.dryRun) {
         await this.finish('SUCCEEDED');
         return 'done';
@@ -234,13 +236,7 @@ export class SyncRun {
     const matches = await this.matchSeasons(session, seasons, facts);
     await this.step('matched');
 
-    // READING_LIST
-    await this.setPhase('READING_LIST');
-    const entries = await session.getAnimeList({ pageSize: 1000 });
-    const list = new Map<number, CurrentEntry>(entries.map((e) => [e.anime.id, { state: listStateOf(e.anime.id, e.listStatus), updatedAt: e.listStatus.updatedAt ?? null }]));
-    const titles = new Map(entries.map((e) => [e.anime.id, e.anime.title]));
-    this.reporter.progress(entries.length, entries.length);
-    await this.step('list-read');
+    const { list, titles } = await this.readList(session);
 
     // PLANNING
     await this.setPhase('PLANNING');
@@ -252,6 +248,32 @@ export class SyncRun {
     this.job.phase = 'APPLYING';
     await this.step('planned');
     return plan;
+  }
+
+  /** READING_LIST: the user's whole MAL list, read once. */
+  private async readList(session: MalSessionLike): Promise<{ list: Map<number, CurrentEntry>; titles: Map<number, string> }> {
+    await this.setPhase('READING_LIST');
+    const entries = await session.getAnimeList({ pageSize: 1000 });
+    const list = new Map<number, CurrentEntry>(entries.map((e) => [e.anime.id, { state: listStateOf(e.anime.id, e.listStatus), updatedAt: e.listStatus.updatedAt ?? null }]));
+    const titles = new Map(entries.map((e) => [e.anime.id, e.anime.title]));
+    this.reporter.progress(entries.length, entries.length);
+    await this.step('list-read');
+    return { list, titles };
+  }
+
+  /** A revert job's plan: the reverted job's changes undone where MAL still shows them (revert.ts). */
+  private async buildRevertPlan(session: MalSessionLike, revertsJobId: string): Promise<PlannedChange[]> {
+    const { list } = await this.readList(session);
+    await this.setPhase('PLANNING');
+    const { changes, conflicts } = planRevert(this.jobId, await historyForJob(this.userId, revertsJobId), list);
+    this.errors = appendErrors(this.errors, conflicts);
+    for (const conflict of conflicts) this.reporter.error(0, changes.length, conflict);
+    this.counts.planned = changes.length;
+    await updateJob(this.userId, this.jobId, this.owner, { errors: this.errors });
+    await savePlan(this.userId, this.jobId, this.owner, changes, { planned: changes.length, matched: 0, needsReview: 0 });
+    this.job.phase = 'APPLYING';
+    await this.step('planned');
+    return changes;
   }
 
   private async matchSeasons(session: MalSessionLike, seasons: CrSeason[], facts: Map<string, SeasonFacts>): Promise<Map<string, PlannerMatch>> {
@@ -328,7 +350,11 @@ export class SyncRun {
           // The previous run may have sent this PATCH and died before its checkpoint.
           const current = await session!.getAnimeDetails(change.malId, 'my_list_status');
           const state = listStateOf(change.malId, current.myListStatus);
-          if (patchIsApplied(change.patch, state)) afterState = state;
+          if (change.removeFromList ? state.status === null : patchIsApplied(change.patch, state)) afterState = state;
+        }
+        if (!afterState && change.removeFromList) {
+          await session!.deleteListStatus(change.malId);
+          afterState = emptyState(change.malId);
         }
         if (!afterState) {
           const result = await session!.updateListStatus(change.malId, malUpdateOf(change.patch));
@@ -375,7 +401,9 @@ export class SyncRun {
       }
       await this.step(`after-checkpoint:${change.seq}`);
     }
-    await this.finish(this.counts.failed > 0 ? 'PARTIAL' : 'SUCCEEDED');
+    // A revert that left entries alone (the user changed them since) did not do all it was asked.
+    const leftAlone = this.errors.some((e) => e.errorType === 'Conflict');
+    await this.finish(this.counts.failed > 0 || leftAlone ? 'PARTIAL' : 'SUCCEEDED');
     return 'done';
   }
 
