@@ -99,6 +99,20 @@ export class DynamoDbMappingStore implements AutomaticCache {
    */
   async putVote(vote: MappingVote): Promise<Agreement | undefined> {
     await documents().send(new PutCommand({ TableName: table(), Item: { ...vote, sk: voteSk(vote.malUserId) } }));
+    return this.recompute(vote.seasonKey, vote.identity);
+  }
+
+  /** Withdraws a MAL account's votes (account deletion) and recomputes the agreements they were part of. */
+  async deleteVotes(malUserId: number, seasonKeys: string[]): Promise<void> {
+    for (const seasonKey of new Set(seasonKeys)) {
+      const out = await documents().send(new DeleteCommand({ TableName: table(), Key: { seasonKey, sk: voteSk(malUserId) }, ReturnValues: 'ALL_OLD' }));
+      const identity = (out.Attributes as MappingVote | undefined)?.identity;
+      if (identity) await this.recompute(seasonKey, identity, new Date().toISOString());
+    }
+  }
+
+  private async recompute(seasonKey: string, identity: string, at?: string): Promise<Agreement | undefined> {
+    const vote = { seasonKey, identity };
     const votes: MappingVote[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -115,7 +129,7 @@ export class DynamoDbMappingStore implements AutomaticCache {
       start = out.LastEvaluatedKey;
     } while (start);
     const agreement = agreementOf(votes, vote.seasonKey, vote.identity);
-    const basedOn = votes.filter((v) => v.identity === vote.identity).reduce((max, v) => (v.confirmedAt > max ? v.confirmedAt : max), '');
+    const basedOn = votes.filter((v) => v.identity === vote.identity).reduce((max, v) => (v.confirmedAt > max ? v.confirmedAt : max), at ?? '');
     const key = { seasonKey: vote.seasonKey, sk: agreedMappingSk(vote.identity) };
     const newer = { ConditionExpression: 'attribute_not_exists(basedOn) OR basedOn <= :b', ExpressionAttributeValues: { ':b': basedOn } };
     try {

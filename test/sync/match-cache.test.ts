@@ -11,6 +11,7 @@ import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
+import { DynamoDbMappingStore } from '../../functions/sync/mapping-store';
 import { PROCESS_HISTORY, day, listView, v2Episode, waitForJob } from './support';
 
 let stack: LocalStack;
@@ -104,17 +105,21 @@ describe('agreement between users', () => {
       await sync(voter, data, true);
       const [own] = await seasonsOf(voter);
       expect((await gql(stack, CONFIRM, { i: { seasonKey: own.seasonKey, malId: 53887 } }, voter.headers)).errors).toBeUndefined();
+      return { malUserId: voter.viewer.malUserId, seasonKey: own.seasonKey as string };
     };
     await vote('agree1');
     await vote('agree2');
     const user = await signIn(stack, 'agreeuser');
     expect((await sync(user, data)).counts).toMatchObject({ matched: 0, needsReview: 1 });
-    await vote('agree3');
+    const third = await vote('agree3');
     expect((await sync(user, data)).counts).toMatchObject({ matched: 1, needsReview: 0 });
     const [mine] = await seasonsOf(user);
     expect(mine.match).toMatchObject({ malId: 53887, source: 'CACHED', needsReview: false });
     expect(mine.match.explanation).toMatch(/agreed by 3 MAL accounts/);
     expect(listView(stack.malSandbox!.getList('agreeuser'))[53887]).toMatchObject({ status: 'watching', episodes: 3 });
+    // An account that is deleted withdraws its votes: two accounts are no agreement any more.
+    await new DynamoDbMappingStore().deleteVotes(third.malUserId, [third.seasonKey]);
+    expect((await sync(user, data)).counts).toMatchObject({ matched: 0, needsReview: 1 });
   });
 });
 
