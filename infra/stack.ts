@@ -36,6 +36,7 @@ import { FUNCTION_ENV, METRIC, METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, tableE
 import { PROJECT, TABLES, physicalTableName, type AttributeType, type TableId } from '#contract/tables';
 import { LAMBDA_BUNDLING } from './constructs/bundling';
 import { grantStatements, type GrantTargets } from './constructs/grants';
+import { FixedEgress } from './constructs/egress';
 import type { ResolverManifest } from '#contract/manifest';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -142,6 +143,8 @@ export interface AnimeLogStackProps extends StackProps {
   alarmEmail?: string;
   /** Tests wiring a few resolvers only: skip the check that every root field has one. */
   partialResolvers?: boolean;
+  /** Run the MAL-calling functions behind one NAT gateway with one Elastic IP (`-c fixedEgress=true`). */
+  fixedEgress?: boolean;
 }
 
 export class AnimeLogStack extends Stack {
@@ -156,6 +159,8 @@ export class AnimeLogStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly webAcl: wafv2.CfnWebACL;
+  /** Set with the fixedEgress option. */
+  readonly egress?: FixedEgress;
 
   constructor(scope: Construct, id: string, props: AnimeLogStackProps) {
     super(scope, id, props);
@@ -250,6 +255,7 @@ export class AnimeLogStack extends Stack {
         if (!this.tables.has(tableId as TableId)) throw new Error(`contract/functions.ts: function '${def.id}' lists unknown table '${tableId}'`);
       }
     }
+    if (props.fixedEgress) this.egress = new FixedEgress(this, 'MalEgress', { namePrefix: `${PROJECT}-${stage}`, logRetention: config.logRetention });
     const grantTargets: GrantTargets = {
       tableArn: (id) => this.tables.get(id as TableId)!.tableArn,
       tokenKeyArn: this.tokenKey.keyArn,
@@ -296,6 +302,8 @@ export class AnimeLogStack extends Stack {
         logGroup,
         role,
         environment,
+        // MAL blocks cloud address ranges: with fixedEgress, MAL calls leave from one allow-listable address.
+        ...(this.egress && def.callsMal ? this.egress.functionPlacement() : {}),
         bundling: {
           format: OutputFormat.ESM,
           target: LAMBDA_BUNDLING.target,
@@ -338,10 +346,14 @@ export class AnimeLogStack extends Stack {
         'AwsSolutions-L1',
         'Node.js 22 is pinned on purpose: the repository toolchain, tests and the local runtime run Node 22; the Lambda runtime moves together with them.',
       );
+      const inVpc = Boolean(this.egress && def.callsMal);
+      // Lambda adds the VPC permissions only to roles it creates; this role is our own.
+      if (inVpc) role.addToPolicy(new iam.PolicyStatement({ actions: [...FixedEgress.NETWORK_INTERFACE_ACTIONS], resources: ['*'] }));
       acknowledge(
         role,
         'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray tracing (tracing: ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        'X-Ray tracing (tracing: ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.' +
+          (inVpc ? ' In the VPC (fixedEgress): the network-interface actions of AWSLambdaVPCAccessExecutionRole, which Lambda needs on * to attach the function.' : ''),
       );
       this.functions.set(def.id, fn);
     }
@@ -650,6 +662,12 @@ export class AnimeLogStack extends Stack {
       });
     alarm('SyncJobFailed', custom(METRIC.SyncJobFailed), 1, 'A sync job failed (metric AnimeLog/SyncJobFailed).');
     alarm(
+      'MalBlocked',
+      custom(METRIC.MalBlocked),
+      1,
+      'MAL is blocking our requests (metric AnimeLog/MalBlocked: its "blocked" page or a 403 storm); affected jobs pause. See docs/deploy.md (fixed egress address).',
+    );
+    alarm(
       'MalTokenRefreshFailed',
       custom(METRIC.MalTokenRefreshFailed),
       3,
@@ -732,6 +750,8 @@ export interface CreateAppOptions {
   resolverDir?: string;
   /** See AnimeLogStackProps.partialResolvers. */
   partialResolvers?: boolean;
+  /** See AnimeLogStackProps.fixedEgress (default: context `fixedEgress`). */
+  fixedEgress?: boolean;
   /** Register cdk-nag's AwsSolutionsChecks as a synthesis validation (default true). */
   nag?: boolean;
   /** Extra context (tests: e.g. `aws:cdk:bundling-stacks: []` to skip Lambda bundling). */
@@ -749,6 +769,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: An
     functions: options.functions,
     resolverDir: options.resolverDir,
     partialResolvers: options.partialResolvers,
+    fixedEgress: options.fixedEgress ?? ['true', true].includes(app.node.tryGetContext('fixedEgress')),
     alarmEmail,
     analyticsReporting: false,
     description: `AnimeLog backend (${stage}): AppSync API, DynamoDB, Lambda, SQS, KMS, WAF, alarms.`,
