@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalStack } from './stack';
+import type { startLocalStack as StartLocalStack } from './stack';
+import { ensureBuilt } from './build-cache';
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +45,17 @@ if (malCatalog !== undefined && !existsSync(malCatalog)) {
   process.exit(2);
 }
 
-let stack: Awaited<ReturnType<typeof startLocalStack>>;
+// Codegen and the bundles are rebuilt only when their inputs changed (content hash): a second start is quick.
+try {
+  ensureBuilt({ root: resolve(import.meta.dirname, '..'), log: (line) => console.log(line) });
+} catch (error) {
+  console.error(`npm start: ${(error as Error).message}`);
+  process.exit(1);
+}
+// Loaded after the build check, so a failing build is reported before the stack's modules load.
+const { startLocalStack } = await import('./stack');
+
+let stack: Awaited<ReturnType<typeof StartLocalStack>>;
 try {
   stack = await startLocalStack({
     port,
