@@ -99,8 +99,12 @@ async function handle(state: SandboxState, request: IncomingMessage, response: S
       }
       if (shouldInjectFailure(state)) {
         log.fault = 'injected';
-        response.writeHead(state.faults.failStatus, { 'Content-Type': 'text/html; charset=UTF-8' });
-        response.end(`<html><body><h1>${state.faults.failStatus} sandbox failure</h1></body></html>`);
+        if (state.faults.failBody === 'json') {
+          sendJson(response, state.faults.failStatus, { error: state.faults.failStatus === 403 ? 'forbidden' : 'sandbox_failure', message: '' });
+        } else {
+          response.writeHead(state.faults.failStatus, { 'Content-Type': 'text/html; charset=UTF-8' });
+          response.end(`<html><body><h1>${state.faults.failStatus} sandbox failure</h1></body></html>`);
+        }
         return;
       }
       sendJson(response, 200, isApi ? await handleApi(state, ctx) : await handleToken(state, ctx));

@@ -22,6 +22,8 @@ export interface MalSandboxFaults {
   /** Fraction (0–1) of API/token requests that fail with `failStatus`. */
   failRate: number;
   failStatus: number;
+  /** Body of injected failures: an HTML page (what block pages and proxies send) or MAL's JSON error shape. */
+  failBody: 'html' | 'json';
   /** Added before answering each API/token request. */
   latencyMs: number;
   /** Caps every access token's lifetime (issued ones too), to expire tokens early; `null` = normal. */
@@ -104,6 +106,7 @@ export const DEFAULT_FAULTS: MalSandboxFaults = {
   failNextRequests: 0,
   failRate: 0,
   failStatus: 500,
+  failBody: 'html',
   latencyMs: 0,
   accessTokenLifetimeSeconds: null,
 };

@@ -14,15 +14,18 @@ const metricLines: string[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_BLOCKED_PAUSE_SECONDS: '2' } });
-  // Metrics are CloudWatch EMF lines on stdout; keep the MalBlocked ones.
+  // Metrics are CloudWatch EMF lines on stdout: the MalBlocked ones are kept here (not printed).
   const write = process.stdout.write.bind(process.stdout);
   vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === 'string' && chunk.includes('"MalBlocked"')) metricLines.push(chunk);
+    if (typeof chunk === 'string' && chunk.includes('"MalBlocked"')) {
+      metricLines.push(chunk);
+      return true;
+    }
     return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write);
 });
 afterEach(() => {
-  stack.malSandbox!.setFaults({ failRate: 0, failStatus: 500 });
+  stack.malSandbox!.setFaults({ failRate: 0, failStatus: 500, failBody: 'html' });
 });
 afterAll(async () => {
   vi.restoreAllMocks();
@@ -70,7 +73,7 @@ describe('MAL blocking', () => {
     expect(Date.parse(paused.pausedUntil)).toBeGreaterThan(Date.now() - 1000);
     expect(paused.errors).toEqual([expect.objectContaining({ errorType: 'MalBlocked' })]);
     expect(paused.errors[0].message).toMatch(/blocking/);
-    expect(metricLines.length).toBeGreaterThan(0);
+    expect(metricLines.map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ MalBlocked: 1, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'AnimeLog' })] }) }));
     // A block page is not retried into: MAL saw only a handful of requests.
     const blockedRequests = sandbox.requestLog.slice(before).filter((entry) => entry.fault === 'injected');
     expect(blockedRequests.length).toBeGreaterThan(0);
@@ -81,6 +84,19 @@ describe('MAL blocking', () => {
     expect(finished).toMatchObject({ phase: 'DONE', pausedUntil: null, counts: { applied: 1 } });
     expect(sandbox.getList('blocked_user').find((e) => e.animeId === 9253)?.listStatus).toMatchObject({ num_episodes_watched: 3 });
   }, 90_000);
+
+  it('pauses a job on a storm of 403s that the whole retry budget does not end, and resumes it', async () => {
+    const user = await signIn(stack, 'storm_user');
+    stack.malSandbox!.setFaults({ failRate: 1, failStatus: 403, failBody: 'json' });
+    const queued = await gql(stack, 'mutation($i: ProcessHistoryInput!) { processHistory(input: $i) { jobId } }', { i: { format: 'COMPACT', history: HISTORY } }, user.headers);
+    const jobId = queued.data!.processHistory.jobId as string;
+    const paused = await waitForJob(user.headers, jobId, (job) => job.status === 'PAUSED' || job.status === 'FAILED', 60_000);
+    expect(paused.status).toBe('PAUSED');
+    expect(paused.errors.at(-1)).toMatchObject({ errorType: 'MalBlocked' });
+
+    stack.malSandbox!.setFaults({ failRate: 0, failBody: 'html' });
+    expect(await waitForJob(user.headers, jobId, (job) => job.status === 'SUCCEEDED', 30_000)).toMatchObject({ pausedUntil: null, counts: { applied: 1 } });
+  }, 120_000);
 
   it('answers a direct MAL call with MalBlocked while MAL blocks us', async () => {
     const user = await signIn(stack, 'blocked_direct');
