@@ -7,7 +7,8 @@
  * it is set), autoPrecision (share of auto-accepted results that are top-1 correct), coverage (share of
  * cases auto-accepted), franchiseTop1 (the chosen entry is labelled or on the same sequel/prequel chain
  * as a labelled one, over cases with a usable title), franchiseAutoPrecision (the same among the
- * auto-accepted), casesPerSecond and casesPerCpuSecond (matching only, catalog loading excluded). The
+ * auto-accepted), calibrationGap (largest |mean confidence − observed accuracy| over reliability bins
+ * of ≥ 20 cases), casesPerSecond and casesPerCpuSecond (matching only, catalog loading excluded). The
  * last stdout line is one JSON object with those figures. `--built` measures the season cases built
  * from the catalog (bench/season-cases.ts) instead of a file.
  *
@@ -100,6 +101,7 @@ cases.forEach(({ matchCase, labels }, index) => {
 
 // Reliability table: does the confidence mean what it says? (bins of confidence vs observed accuracy)
 const bins = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0001];
+let calibrationGap = 0;
 process.stderr.write('reliability (confidence bin: cases, mean confidence, observed top-1 accuracy):\n');
 for (let b = 0; b + 1 < bins.length; b++) {
   const inBin = cases.flatMap(({ labels }, index) => {
@@ -110,6 +112,8 @@ for (let b = 0; b + 1 < bins.length; b++) {
   if (inBin.length === 0) continue;
   const mean = inBin.reduce((s, x) => s + x.confidence, 0) / inBin.length;
   const observed = inBin.filter((x) => x.correct).length / inBin.length;
+  // Calibration is judged on bins large enough to say something (≥ 20 cases).
+  if (inBin.length >= 20) calibrationGap = Math.max(calibrationGap, Math.abs(mean - observed));
   process.stderr.write(`  [${bins[b].toFixed(2)}, ${Math.min(1, bins[b + 1]).toFixed(2)}${b + 2 === bins.length ? ']' : ')'}: ${String(inBin.length).padStart(4)}  ${mean.toFixed(3)}  ${observed.toFixed(3)}\n`);
 }
 const noCandidate = results.filter((r) => r.malId === null).length;
@@ -207,6 +211,7 @@ const summary = {
   coverage: round(autoAccepted / cases.length),
   franchiseTop1: round(usable ? franchiseRight / usable : 0),
   franchiseAutoPrecision: round(autoAccepted ? franchiseAutoRight / autoAccepted : 0),
+  calibrationGap: round(calibrationGap),
   casesPerSecond: Math.round(cases.length / seconds),
   casesPerCpuSecond: Math.round(cases.length / cpuSeconds),
 };

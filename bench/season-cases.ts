@@ -132,6 +132,9 @@ export function buildSeasonCases(entries: CatalogEntry[]): BuiltCase[] {
         if (sub) habits.push(['arc-name', sub], ['arc-name', sub]);
       }
       if (index > 0 && normaliseTitle(entry.title) !== normaliseTitle(series) && h('romaji') < 0.3) habits.push(['romaji', entry.title]);
+      // CR sometimes titles every season with the bare series title: only the number, the episode
+      // numbers and the dates tell them apart.
+      if (index > 0 && h('bare') < 0.2) habits.splice(0, habits.length, ['series-again', series]);
       const [habit, baseSeasonTitle] = habits[Math.floor(h('habit') * habits.length)];
       const dubbed = h('dub') < 0.15;
       const seasonTitle = dubbed ? `${baseSeasonTitle} ${DUB_TAGS[Math.floor(h('dubtag') * DUB_TAGS.length)]}` : baseSeasonTitle;
@@ -170,6 +173,29 @@ export function buildSeasonCases(entries: CatalogEntry[]): BuiltCase[] {
       if (episodesKnown) absolute += count;
       else absoluteKnown = false;
     });
+    // Specials, OVAs and recaps placed in the show (TVDB season 0): CR often lists them as a season of
+    // their own, numbered in sequence with the TV seasons around them.
+    for (const extra of members.filter((e) => (e.tvdb?.season ?? 1) === 0 && ['special', 'ova', 'tv_special', 'ona'].includes(e.type ?? '') && isDated(e))) {
+      const h = (salt: string) => unitHash(`${salt}:${extra.mal_id}`);
+      const own = english(extra);
+      if (!own || h('extra') > 0.5 || normaliseTitle(own) === normaliseTitle(series)) continue;
+      const before = mainLine.filter((e) => e.start_date! <= extra.start_date!).length;
+      const count = typeof extra.episodes === 'number' && extra.episodes > 0 ? extra.episodes : 1;
+      cases.push({
+        id: `${crSeriesId}/${extra.mal_id}`,
+        seriesTitle: series,
+        seasonTitle: own,
+        seasonNumber: h('extra-number') < 0.6 ? before + 1 : null,
+        episodeNumbers: Array.from({ length: count }, (_, k) => k + 1),
+        airDates: [extra.start_date!.slice(0, 10)],
+        // A TV special runs like a film; the others like episodes.
+        durationMs: (extra.type === 'tv_special' ? 90 : 24) * 60_000,
+        expectedMalIds: [extra.mal_id],
+        expectedFirstTv: null,
+        split,
+        habit: 'extra-as-season',
+      });
+    }
     // Movies placed in the show (TVDB season 0): CR lists them as their own season with one long episode.
     for (const movie of members.filter((e) => (e.tvdb?.season ?? 1) === 0 && e.type === 'movie' && isDated(e))) {
       const h = (salt: string) => unitHash(`${salt}:${movie.mal_id}`);

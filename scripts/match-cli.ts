@@ -16,8 +16,9 @@ Matches Crunchyroll seasons to MyAnimeList entries using an offline MAL catalog.
 
   --catalog FILE    MAL catalog, .jsonl or .jsonl.gz (e.g. ../shared/data/mal-catalog.jsonl.gz)
   --input FILE      JSONL cases, one per line:
-                    {"id","seriesTitle","seasonTitle"?,"seasonNumber"?,"episodes"?,"year"?,"type"?}
-                    ("-" reads standard input)
+                    {"id","seriesTitle","seasonTitle"?,"seasonNumber"?,"episodes"?,"year"?,"type"?,
+                     "identifier"?,"episodeNumbers"?,"airDates"?,"durationMs"?}
+                    (episodeNumbers: CR's own numbers; airDates: ISO dates; "-" reads standard input)
   --skip-invalid    skip bad input lines with a warning on stderr instead of stopping
   --explain         add "explanation" and "candidates" to each output line
   --help            this text
@@ -100,6 +101,7 @@ async function main(): Promise<number> {
       if (args.explain) {
         output.explanation = result.explanation.text;
         output.segments = result.segments;
+        // score: the estimated chance this candidate is right, consistent with the decision.
         output.candidates = result.candidates.map((c) => ({ malId: c.malId, title: c.title, score: Number(c.score.toFixed(4)) }));
       }
       process.stdout.write(`${JSON.stringify(output)}\n`);

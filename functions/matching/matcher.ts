@@ -44,6 +44,7 @@ export class MatchingError extends Error {
 export const DEFAULT_AUTO_ACCEPT_THRESHOLD = FITTED_MODEL.autoAcceptThreshold;
 
 const MAX_CHAIN_STEPS = 12;
+const SEARCH_MEMO_LIMIT = 2000;
 const SYNONYM_WEIGHT = 0.98;
 
 interface RequestForms {
@@ -77,6 +78,10 @@ interface RequestForms {
   firstAirDay: number;
   /** Media type the episode duration implies: 'movie' for a long single episode, 'tv' for an episode length. */
   durationType: MalMediaType | undefined;
+  /** Memo of plainTitleScore for this request. */
+  plainTitle: Map<TitleForms, number>;
+  /** The same request with the series title's forms too: what names the franchise (itself when equal). */
+  franchise: RequestForms;
 }
 
 interface TitleForms {
@@ -120,6 +125,10 @@ interface ChainPlace {
   seasonOffset: number;
   /** Episodes of all earlier TV/ONA entries (numbering that runs on across the show); NaN if unknown. */
   absoluteOffset: number;
+  /** Best title similarity of any entry of the chain: a later season titled only by its arc inherits it. */
+  chainTitle: number;
+  /** entryIndex of each season's first part on this chain (shared by the chain's places). */
+  seasonStarts: Map<number, number>;
 }
 
 function rawTitles(candidate: MalCandidate): string[] {
@@ -183,7 +192,9 @@ function requestForms(request: MatchRequest): RequestForms {
   const full = [...new Set(sources.map((t) => normaliseTitle(stripVersionTags(t))).filter((t) => t.length > 0))];
   const base = [...new Set(sources.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
   const seriesWords = new Set(baseTitle(request.seriesTitle ?? '').split(' '));
-  const distinct = request.seasonTitle ? [...new Set(baseTitle(request.seasonTitle).split(' ').filter((w) => w.length > 0 && !seriesWords.has(w)))] : [];
+  // Bare numbers are not words that name an entry: episode ranges ("(62-135)") and counts are read
+  // by the episode and season signals.
+  const distinct = request.seasonTitle ? [...new Set(baseTitle(request.seasonTitle).split(' ').filter((w) => w.length > 0 && !seriesWords.has(w) && !/^\d+$/.test(w)))] : [];
   let wantedPart: number | undefined;
   for (const title of sources) wantedPart ??= seasonMarkers(title).find((m) => m.kind === 'part')?.number;
   // The season title's own marker ("… 2", "Season 3") beats the CR position, which counts only the
@@ -192,7 +203,8 @@ function requestForms(request: MatchRequest): RequestForms {
   let weak: number | undefined;
   for (const title of sources) {
     stated ??= statedSeasonNumber(title);
-    weak ??= statedSeasonNumber(title, true);
+    // A trailing number is a season only when it is not a part's ("Final Season Part 2").
+    if (!seasonMarkers(title).some((m) => m.kind === 'part')) weak ??= statedSeasonNumber(title, true);
   }
   const explicitNumber = typeof request.seasonNumber === 'number' && request.seasonNumber > 0 ? request.seasonNumber : identifierSeason(request.identifier);
   const wantedSeason = stated ?? weak ?? explicitNumber;
@@ -217,7 +229,7 @@ function requestForms(request: MatchRequest): RequestForms {
   const duration = request.durationMs ?? null;
   const single = !episodeRange || episodeRange.high - episodeRange.low < 1;
   const durationType: MalMediaType | undefined = duration && duration > 0 ? (duration >= 55 * 60_000 && single ? 'movie' : duration < 40 * 60_000 ? 'tv' : undefined) : undefined;
-  return {
+  const forms: RequestForms = {
     full,
     base,
     words,
@@ -228,12 +240,34 @@ function requestForms(request: MatchRequest): RequestForms {
     episodeRange,
     firstAirDay,
     durationType,
+    plainTitle: new Map(),
     preparedFull: full.map(prepareNormalised),
     preparedBase: [...new Set(base)].map(prepareNormalised),
     wantedSeason,
     seasonIsExplicit,
     impliedMediaType,
+    franchise: undefined as unknown as RequestForms,
   };
+  forms.franchise = forms;
+  if (distinct.length > 0 && request.seriesTitle) {
+    // The season title adds words of its own: an entry's title is judged against the season's forms
+    // only, so the bare series title cannot vouch for an entry that lacks those words. The series
+    // title still names the franchise (pre-ranking, chain title).
+    const seriesFull = normaliseTitle(stripVersionTags(request.seriesTitle));
+    const seriesBase = baseTitle(request.seriesTitle);
+    const entryFull = full.filter((f) => f !== seriesFull);
+    const entryBase = base.filter((b) => b !== seriesBase);
+    if (entryFull.length > 0 && entryBase.length > 0) {
+      forms.full = entryFull;
+      forms.base = entryBase;
+      forms.preparedFull = entryFull.map(prepareNormalised);
+      forms.preparedBase = [...new Set(entryBase)].map(prepareNormalised);
+      forms.words = [...new Set([...entryFull, ...entryBase])].map((form) => form.split(' ').filter((w) => w.length > 0));
+      forms.franchise = { ...forms, full, base, words, preparedFull: full.map(prepareNormalised), preparedBase: [...new Set(base)].map(prepareNormalised), plainTitle: new Map() };
+      forms.franchise.franchise = forms.franchise;
+    }
+  }
+  return forms;
 }
 
 function bestSimilarity(forms: PreparedTitle[], titles: PreparedTitle[], candidate: TitleForms): { score: number; on: string } {
@@ -263,6 +297,16 @@ function concatenatedTitleMatch(forms: RequestForms, titles: TitleForms): string
  * Best title similarity of a candidate: as written, or after removing season markers on both sides
  * (slightly weaker, unless the candidate's own marker names the season the request wants).
  */
+/** titleSignal without season agreement, memoised per request (pre-ranking and chains ask it often). */
+function plainTitleScore(forms: RequestForms, titles: TitleForms): number {
+  let score = forms.plainTitle.get(titles);
+  if (score === undefined) {
+    score = titleSignal(forms, titles).score;
+    forms.plainTitle.set(titles, score);
+  }
+  return score;
+}
+
 function titleSignal(forms: RequestForms, titles: TitleForms, candidateSeason?: number, laterPart = false, workTitle = false): { score: number; on: string } {
   const full = bestSimilarity(forms.preparedFull, titles.preparedNormalised, titles);
   if (full.score >= 1) return full;
@@ -346,10 +390,19 @@ function extraWords(forms: RequestForms, titles: TitleForms): number {
   return best / 3;
 }
 
-/** Part/cour agreement: the named part, or the first part when the request names none. */
+/**
+ * Part/cour agreement: the named part, or the first part when the request names none. A named part k
+ * of season s also fits the (k − 1)-th entry after season s's first: MAL often lists a second cour as
+ * a sequel with a title of its own.
+ */
 function partFit(forms: RequestForms, candidate: Candidate): number {
-  const part = candidate.place?.part ?? (isLaterPart(candidate.details) ? 2 : 1);
-  if (forms.wantedPart !== undefined) return part === forms.wantedPart ? 1 : 0;
+  const place = candidate.place;
+  const part = place?.part ?? (isLaterPart(candidate.details) ? 2 : 1);
+  if (forms.wantedPart !== undefined) {
+    if (part === forms.wantedPart) return 1;
+    const start = place?.seasonStarts.get(forms.wantedSeason ?? 1);
+    return place && start !== undefined && place.entryIndex === start + forms.wantedPart - 1 ? 0.8 : 0;
+  }
   return part === 1 ? 0.5 : 0;
 }
 
@@ -435,6 +488,7 @@ function episodeFit(wanted: number | null | undefined, candidate: MalCandidate):
  */
 export class Matcher {
   private readonly source: CandidateSource;
+  private readonly searches = new Map<string, Promise<MalCandidate[]>>();
   private readonly options: Required<Omit<MatcherOptions, 'cache'>> & { cache?: MappingCache };
 
   constructor(source: CandidateSource, options: MatcherOptions = {}) {
@@ -494,13 +548,13 @@ export class Matcher {
 
     // 1. Search with every phrasing; keep each candidate once.
     const hits = new Map<number, MalCandidate>();
-    const results = await Promise.all(queries.map((q) => this.source.search(q, this.options.searchLimit)));
+    const results = await Promise.all(queries.map((q) => this.search(q)));
     for (const list of results) for (const hit of list) if (!hits.has(hit.id)) hits.set(hit.id, hit);
     if (hits.size === 0) return empty(noMatch(`no search results for ${queries.map((q) => JSON.stringify(q)).join(', ')}`));
 
     // 2. Pre-rank by title alone; fetch details of the best few.
     const preRanked = [...hits.values()]
-      .map((hit) => ({ hit, title: titleSignal(forms, titleForms(hit)).score }))
+      .map((hit) => ({ hit, title: plainTitleScore(forms.franchise, titleForms(hit)) }))
       .sort((a, b) => b.title - a.title || a.hit.id - b.hit.id);
     const shortlistIds = preRanked.slice(0, this.options.detailsLimit).map((r) => r.hit.id);
     const detailsById = new Map<number, MalAnimeDetails>();
@@ -522,6 +576,15 @@ export class Matcher {
     for (const chain of chains.values()) {
       const places = mainLinePlaces(chain);
       const positions = places.map((p) => p?.position ?? null);
+      let chainTitle = 0;
+      for (const details of chain) chainTitle = Math.max(chainTitle, plainTitleScore(forms.franchise, titleForms(details)));
+      const seasonStarts = new Map<number, number>();
+      for (const place of places) {
+        if (!place) continue;
+        place.chainTitle = chainTitle;
+        place.seasonStarts = seasonStarts;
+        if (place.part === 1) seasonStarts.set(place.position, place.entryIndex);
+      }
       const years = chain.map(startYear);
       chain.forEach((details, index) => {
         const inShortlist = shortlist.has(details.id);
@@ -581,7 +644,8 @@ export class Matcher {
       .sort((a, b) => b.utility! - a.utility! || a.malId - b.malId);
     const reported = scored.slice(0, this.options.reportedCandidates);
     const best = scored[0];
-    if (best.signals.title < this.options.minimumTitleSimilarity) {
+    const bestPlace = list.find((l) => l.details.id === best.malId)?.place;
+    if (Math.max(best.signals.title, bestPlace?.chainTitle ?? 0) < this.options.minimumTitleSimilarity) {
       // The matcher chose none of them: none may look likelier than "no match" to a reviewer.
       consistentScores(scored, 0);
       return {
@@ -611,6 +675,7 @@ export class Matcher {
       `title ${best.signals.title.toFixed(2)} via "${best.signals.titleMatchedOn}"`,
       `season ${best.signals.season.toFixed(2)} (chain position ${best.signals.chainPosition ?? '?'}${chosen.place && chosen.place.part > 1 ? ` part ${chosen.place.part}` : ''}, wanted ${forms.wantedSeason ?? 'first'}${forms.wantedPart ? ` part ${forms.wantedPart}` : ''})`,
       forms.distinct.length > 0 ? `season-title words ${JSON.stringify(forms.distinct.join(' '))}: ${Math.round((1 - distinctMissing(forms, chosen.titles)) * 100)}% found` : '',
+      segments[0] && segments[0].malId !== best.malId ? `episodes from ${segments[0].firstEpisode} are in its sequel MAL ${segments[0].malId}` : '',
       segments[0] && segments[0].episodeOffset !== 0 ? `episodes ${segments[0].firstEpisode}… → MAL episode − ${segments[0].episodeOffset}` : '',
       `type ${best.signals.mediaType.toFixed(2)}, year ${best.signals.year.toFixed(2)}, episodes ${best.signals.episodes.toFixed(2)}`,
       rival ? `lead over other titles ${margin.toFixed(2)} (next: MAL ${rival.malId} "${rival.title}")` : 'no rival title',
@@ -622,7 +687,9 @@ export class Matcher {
     return {
       result: {
         seasonKey: request.seasonKey,
-        malId: best.malId,
+        // The entry that holds the season's first episode (the chosen one, or its sequel when the
+        // episodes start past it).
+        malId: segments[0]?.malId ?? best.malId,
         episodeOffset: segments[0]?.episodeOffset ?? 0,
         segments,
         confidence,
@@ -633,6 +700,23 @@ export class Matcher {
       modelCase,
       candidateIds,
     };
+  }
+
+  /**
+   * One search per distinct query for the life of this matcher (one sync job): the seasons of a series
+   * share their series-title queries, and MAL's search is the slow, rate-limited part. Bounded.
+   */
+  private search(query: string): Promise<MalCandidate[]> {
+    const key = `${this.options.searchLimit}\u0000${query}`;
+    let found = this.searches.get(key);
+    if (!found) {
+      if (this.searches.size >= SEARCH_MEMO_LIMIT) this.searches.clear();
+      found = this.source.search(query, this.options.searchLimit);
+      // A failed search is not remembered: the next season may try again.
+      found.catch(() => this.searches.delete(key));
+      this.searches.set(key, found);
+    }
+    return found;
   }
 
   private async matchBySearch(request: MatchRequest): Promise<MatchResult> {
@@ -662,7 +746,8 @@ export class Matcher {
       signals.title,
       signals.title >= 0.97 ? 1 : 0,
       forms.seasonIsExplicit ? season : 0,
-      forms.seasonIsExplicit ? 0 : season,
+      // Numbers running on from earlier episodes say "not the first season" even when none is named.
+      forms.seasonIsExplicit || (forms.episodeRange?.low ?? 1) > 1 ? 0 : season,
       request.mediaType ? signals.mediaType : 0,
       !request.mediaType && forms.impliedMediaType ? signals.mediaType : 0,
       wantedType || forms.durationType ? 0 : signals.mediaType,
@@ -670,7 +755,9 @@ export class Matcher {
       request.year ? 0 : signals.year,
       range ? 0 : signals.episodes - 0.5,
       wordRecall(forms, candidate.titles),
+      place ? place.chainTitle : signals.title,
       distinctMissing(forms, candidate.titles),
+      forms.distinct.length > 0 && distinctMissing(forms, candidate.titles) === 0 ? 1 : 0,
       extraWords(forms, candidate.titles),
       // CR's own number read as a count of every TV/ONA entry (cours, recaps counted as seasons).
       forms.crSeason !== undefined && place ? (place.entryIndex === forms.crSeason ? 1 : 0) : 0,
@@ -713,10 +800,19 @@ export class Matcher {
 
   /** One CR season may run across several MAL entries (split cours): follow sequels until the episodes fit. */
   private segmentsFor(malId: number, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>): MatchSegment[] {
-    const segments: MatchSegment[] = [{ malId, firstEpisode, lastEpisode: null, episodeOffset: offset }];
-    if (!lastEpisode) return segments;
     let current = known.get(malId);
     let covered = offset;
+    // Episodes that start past the chosen entry (a CR season spanning cours, watched from the second
+    // cour on) begin in the sequel that holds the first of them.
+    for (let step = 0; current?.num_episodes && covered + current.num_episodes < firstEpisode && step < 4; step++) {
+      const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
+      const sequel = sequelId === undefined ? undefined : known.get(sequelId);
+      if (!sequel || !isMainLineType(sequel.media_type)) break;
+      covered += current.num_episodes;
+      current = sequel;
+    }
+    const segments: MatchSegment[] = [{ malId: current?.id ?? malId, firstEpisode, lastEpisode: null, episodeOffset: covered }];
+    if (!lastEpisode) return segments;
     while (current?.num_episodes && covered + current.num_episodes < lastEpisode && segments.length < 4) {
       const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
       const sequel = sequelId === undefined ? undefined : known.get(sequelId);
@@ -779,7 +875,7 @@ function mainLinePlaces(chain: MalAnimeDetails[]): Array<ChainPlace | null> {
     }
     previousStated = stated;
     previousEpisodes = details.num_episodes && details.num_episodes > 0 ? details.num_episodes : NaN;
-    return { position, entryIndex, part, seasonOffset, absoluteOffset };
+    return { position, entryIndex, part, seasonOffset, absoluteOffset, chainTitle: 0, seasonStarts: new Map<number, number>() };
   });
 }
 

@@ -27,8 +27,11 @@ import { AUTO_ACCEPT_THRESHOLD, CHOICE_WEIGHTS, CONFIDENCE_WEIGHTS } from './mod
  * - episodes: episode-count fit − 0.5 (0 when either count is unknown).
  * - wordRecall: share (by length) of a request form's words found among one candidate title's words,
  *   best over forms and titles (a missing distinctive word is evidence against the candidate).
+ * - chainTitle: best title similarity of any entry of the candidate's sequel chain (its own when it
+ *   has no chain): a later season known only by an arc title still belongs to the series named.
  * - distinctMissing: share of the season title's own words (those the series title lacks: an arc
  *   name, "Side B", "Recap") missing from the candidate's closest title; 0 when there are none.
+ * - distinctAll: 1 when the season title has words of its own and one candidate title has them all.
  * - extraWords: words of the candidate's closest title that no request form explains, /3 (capped).
  * - entryIndex: 1 when CR's season number equals the candidate's index among its chain's TV/ONA
  *   entries (CR counting every cour), 0 otherwise or when no number is given.
@@ -49,7 +52,9 @@ export const CHOICE_FEATURES = [
   'recency',
   'episodes',
   'wordRecall',
+  'chainTitle',
   'distinctMissing',
+  'distinctAll',
   'extraWords',
   'entryIndex',
   'partFit',
@@ -72,10 +77,29 @@ export const CHOICE_FEATURES = [
  * - explicitSeason: 1 when the request names a season.
  * - yearAgrees: the chosen candidate's yearStated feature (1 = same start year as the request states,
  *   0 when the request gives no year).
+ * - seasonAgrees, airDateAgrees, episodesAgree, distinctMissing: the chosen candidate's seasonExplicit,
+ *   airDate, episodeRange and distinctMissing features (0 when the request states none of it): facts
+ *   of the season that confirm or contradict the choice make it more or less certain.
  */
-export const CONFIDENCE_FEATURES = ['bias', 'choiceLogit', 'rivalLead', 'title', 'laterSpread', 'explicitSeason', 'yearAgrees'] as const;
+export const CONFIDENCE_FEATURES = [
+  'bias',
+  'choiceLogit',
+  'rivalLead',
+  'title',
+  'laterSpread',
+  'explicitSeason',
+  'yearAgrees',
+  'seasonAgrees',
+  'airDateAgrees',
+  'episodesAgree',
+  'distinctMissing',
+] as const;
 
 const YEAR_STATED = CHOICE_FEATURES.indexOf('yearStated');
+const SEASON_EXPLICIT = CHOICE_FEATURES.indexOf('seasonExplicit');
+const AIR_DATE = CHOICE_FEATURES.indexOf('airDate');
+const EPISODE_RANGE = CHOICE_FEATURES.indexOf('episodeRange');
+const DISTINCT_MISSING = CHOICE_FEATURES.indexOf('distinctMissing');
 
 export interface ModelWeights {
   choice: readonly number[];
@@ -146,7 +170,19 @@ export function confidenceFeatures(modelCase: ModelCase, best: number, probabili
     if (!sameFranchise(chosen, c)) rivalP = Math.max(rivalP, probabilities[i]);
   });
   const lead = rivalP > 0 ? Math.log(Math.max(probabilities[best], 1e-300) / rivalP) : 12;
-  return [1, logit(probabilities[best]), Math.min(12, lead) / 4, chosen.title, chosen.laterSpread, modelCase.seasonIsExplicit ? 1 : 0, chosen.x[YEAR_STATED]];
+  return [
+    1,
+    logit(probabilities[best]),
+    Math.min(12, lead) / 4,
+    chosen.title,
+    chosen.laterSpread,
+    modelCase.seasonIsExplicit ? 1 : 0,
+    chosen.x[YEAR_STATED],
+    chosen.x[SEASON_EXPLICIT],
+    chosen.x[AIR_DATE],
+    chosen.x[EPISODE_RANGE],
+    chosen.x[DISTINCT_MISSING],
+  ];
 }
 
 export function decide(modelCase: ModelCase, weights: ModelWeights = FITTED_MODEL): ModelDecision {
