@@ -9,6 +9,8 @@
 export const PROFILE_SK = 'PROFILE';
 /** The user's sync settings. */
 export const SETTINGS_SK = 'SETTINGS';
+/** The user's statistics, kept by the sync worker. */
+export const STATS_SK = 'STATS';
 
 // ---- sync-jobs (partition: userId) ----
 export const JOB_PREFIX = 'JOB#';

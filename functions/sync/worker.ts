@@ -48,6 +48,11 @@ import {
 import type { JobItem, ListPatch, PlannedChange, SyncCounts, SyncErrorRecord, SyncJobStatus, SyncPhase } from './types';
 import { PROFILE_SK } from '#contract/keys';
 import { planRevert } from './revert';
+import { refreshStats } from './stats';
+import { DEFAULT_SETTINGS } from '#contract/settings';
+import { componentLogger, errorFields } from '../shared/logger';
+
+const log = componentLogger('sync-worker');
 
 export class SyncJobFailedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -437,6 +442,12 @@ export class SyncRun {
     if (status === 'FAILED') emitMetric(METRIC.SyncJobFailed);
     // A dry run is a preview: the last sync is the last one that could change the MAL list.
     else if (!this.job.dryRun) await recordLastSync(this.userId, finishedAt).catch(() => undefined);
+    // Statistics follow every job that could change the MAL list; a failure here must not fail the job.
+    if (!this.job.dryRun) {
+      await refreshStats(this.userId, { jobId: this.jobId, applied: counts.applied }, (this.settings ?? DEFAULT_SETTINGS).watchedThreshold).catch((error) =>
+        log.warn('statistics not refreshed', { jobId: this.jobId, ...errorFields(error) }),
+      );
+    }
     await releaseLock(this.userId, this.owner);
   }
 }
