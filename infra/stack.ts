@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { App, CfnOutput, CfnResource, Duration, Expiration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { App, CfnElement, CfnOutput, CfnResource, Duration, Expiration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as appsync from 'aws-cdk-lib/aws-appsync';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -37,6 +37,11 @@ import { PROJECT, TABLES, physicalTableName, type AttributeType, type TableId } 
 import { LAMBDA_BUNDLING } from './constructs/bundling';
 import { grantStatements, type GrantTargets } from './constructs/grants';
 import { FixedEgress } from './constructs/egress';
+import { Section } from './constructs/section';
+import { ApiFirewall, WAF_RATE_LIMIT } from './constructs/waf';
+import { Monitoring } from './constructs/monitoring';
+
+export { WAF_RATE_LIMIT };
 import type { ResolverManifest } from '#contract/manifest';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -61,12 +66,6 @@ export const STAGES: Record<Stage, StageConfig> = {
   prod: { retainData: true, logRetention: logs.RetentionDays.THREE_MONTHS, disableIntrospection: true },
 };
 
-/**
- * WAF per-IP rate limit on the API: requests per source IP per window; over it WAF answers 403 until
- * the rate drops. Generous on purpose (users behind one NAT share an IP; an upload of a long history
- * is many `processHistory` parts); per-user limits are enforced by the application.
- */
-export const WAF_RATE_LIMIT = { requestsPerWindow: 1000, windowSeconds: 300 } as const;
 
 /** How many sync-worker invocations may run at once (each works one job; MAL wants ~1 req/s per client). */
 export const SYNC_WORKER_MAX_CONCURRENCY = 5;
@@ -561,156 +560,19 @@ export class AnimeLogStack extends Stack {
     // (malAnime) is already cached by the application in DynamoDB, and a cache instance bills by the
     // hour whether used or not.
 
-    // --- WAF --------------------------------------------------------------------------------------
-    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
-      cloudWatchMetricsEnabled: true,
-      sampledRequestsEnabled: true,
-      metricName,
+    // --- WAF and monitoring (infra/constructs): sections that add no level to logical IDs ---------
+    this.webAcl = new ApiFirewall(this, 'Firewall', { apiArn: api.arn, namePrefix: `${PROJECT}-${stage}`, name }).webAcl;
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stage,
+      name,
+      functions: this.functions,
+      syncQueue: this.syncQueue,
+      syncDeadLetterQueue: this.syncDeadLetterQueue,
+      apiId: api.apiId,
+      alarmEmail: props.alarmEmail,
     });
-    const managedRule = (priority: number, ruleName: string): wafv2.CfnWebACL.RuleProperty => ({
-      name: ruleName,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: ruleName } },
-      visibilityConfig: visibility(`${PROJECT}-${stage}-${ruleName}`),
-    });
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      name: name('api'),
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(name('api-waf')),
-      rules: [
-        {
-          name: 'RateLimitPerIp',
-          priority: 0,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              aggregateKeyType: 'IP',
-              limit: WAF_RATE_LIMIT.requestsPerWindow,
-              evaluationWindowSec: WAF_RATE_LIMIT.windowSeconds,
-            },
-          },
-          visibilityConfig: visibility(name('rate-limit-per-ip')),
-        },
-        // Cheap, low false-positive groups. Not the Core rule set: its 8 KB body limit would block
-        // history uploads (processHistory), which are legitimately larger.
-        managedRule(1, 'AWSManagedRulesAmazonIpReputationList'),
-        managedRule(2, 'AWSManagedRulesKnownBadInputsRuleSet'),
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: api.arn, webAclArn: this.webAcl.attrArn });
-
-    // --- Monitoring -------------------------------------------------------------------------------
-    const alarmKey = new kms.Key(this, 'AlarmTopicKey', {
-      alias: `alias/${name('alarms')}`,
-      description: 'AnimeLog: encryption of the alarm topic.',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    // CloudWatch publishes to the encrypted topic: it needs the key.
-    alarmKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { topicName: name('alarms'), masterKey: alarmKey, enforceSSL: true });
-    if (props.alarmEmail) this.alarmTopic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
-    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const a = new cloudwatch.Alarm(this, id, {
-        alarmName: name(id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()),
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(alarmAction);
-      this.alarms.push(a);
-      return a;
-    };
-    const fiveMinutes = Duration.minutes(5);
-
-    for (const [fnId, fn] of this.functions) {
-      const cid = pascal(fnId);
-      alarm(`${cid}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), 1, `${fnId}: any invocation error in 5 minutes.`);
-      alarm(`${cid}Throttles`, fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }), 1, `${fnId}: any throttled invocation in 5 minutes.`);
-    }
-    alarm(
-      'SyncDlqDepth',
-      this.syncDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      1,
-      'Sync messages in the dead-letter queue (a job step failed every retry). Inspect and redrive.',
-    );
-    alarm(
-      'SyncQueueAge',
-      this.syncQueue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
-      // An hour, not minutes: a message stays in flight while the worker runs its job (up to the function
-      // timeout) and jobs of a busy user are redelivered later; only a backlog gets this old.
-      3600,
-      'The oldest sync message is an hour old: the worker is not keeping up or not running.',
-    );
-    const apiMetric = (metricName: string, statistic = 'Sum') =>
-      new cloudwatch.Metric({ namespace: 'AWS/AppSync', metricName, dimensionsMap: { GraphQLAPIId: api.apiId }, period: fiveMinutes, statistic });
-    alarm('Api5xx', apiMetric('5XXError'), 5, 'AppSync: 5 or more server errors (5XX) in 5 minutes.');
-    const custom = (metricName: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { [METRIC_DIMENSION_STAGE]: stage },
-        period: fiveMinutes,
-        statistic: 'Sum',
-      });
-    alarm('SyncJobFailed', custom(METRIC.SyncJobFailed), 1, 'A sync job failed (metric AnimeLog/SyncJobFailed).');
-    alarm(
-      'MalBlocked',
-      custom(METRIC.MalBlocked),
-      1,
-      'MAL is blocking our requests (metric AnimeLog/MalBlocked: its "blocked" page or a 403 storm); affected jobs pause. See docs/deploy.md (fixed egress address).',
-    );
-    alarm(
-      'MalTokenRefreshFailed',
-      custom(METRIC.MalTokenRefreshFailed),
-      3,
-      'MAL token refreshes failing (3+ in 5 minutes; one-offs are users revoking access). Check MAL status and the client secret.',
-    );
-
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: name('overview') });
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
-      new cloudwatch.GraphWidget({ title: 'API requests', left: [apiMetric('Requests')], width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'API errors', left: [apiMetric('4XXError'), apiMetric('5XXError')], width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'API latency p90 (ms)', left: [apiMetric('Latency', 'p90')], width: 8 }),
-      new cloudwatch.GraphWidget({
-        title: 'Lambda invocations',
-        left: [...this.functions].map(([id, fn]) => fn.metricInvocations({ period: fiveMinutes, label: id })),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Lambda errors / throttles',
-        left: [...this.functions].map(([id, fn]) => fn.metricErrors({ period: fiveMinutes, label: `${id} errors` })),
-        right: [...this.functions].map(([id, fn]) => fn.metricThrottles({ period: fiveMinutes, label: `${id} throttles` })),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Lambda duration p90 (ms)',
-        left: [...this.functions].map(([id, fn]) => fn.metricDuration({ period: fiveMinutes, statistic: 'p90', label: id })),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Sync queue',
-        left: [
-          this.syncQueue.metricApproximateNumberOfMessagesVisible({ label: 'queued' }),
-          this.syncDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'dead letters' }),
-        ],
-        right: [this.syncQueue.metricApproximateAgeOfOldestMessage({ label: 'oldest (s)' })],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Sync failures and MAL token refresh failures',
-        left: [custom(METRIC.SyncJobFailed), custom(METRIC.MalTokenRefreshFailed)],
-        width: 12,
-      }),
-    );
+    this.alarmTopic = monitoring.alarmTopic;
+    this.alarms = monitoring.alarms;
 
     // --- Outputs ------------------------------------------------------------------------------------
     new CfnOutput(this, 'GraphqlUrl', { value: api.graphqlUrl, description: 'AppSync GraphQL endpoint' });
@@ -721,6 +583,12 @@ export class AnimeLogStack extends Stack {
     new CfnOutput(this, 'SyncQueueUrl', { value: this.syncQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
 
+  }
+
+  /** Sections (infra/constructs/section.ts) group code, not resources: logical IDs leave them out. */
+  protected override allocateLogicalId(element: CfnElement): string {
+    const scopes = element.node.scopes.filter((scope) => !Section.isSection(scope));
+    return super.allocateLogicalId({ node: { scopes }, stack: this } as unknown as CfnElement);
   }
 
   /** `<LogicalId.Arn>`: how cdk-nag names a construct's ARN in a finding id. */

@@ -76,6 +76,16 @@ describe('by default', () => {
   }, 120_000);
   afterAll(() => s?.cleanup());
 
+  it('keeps logical IDs where they were when parts of the stack moved into section constructs (no replacement on deploy)', () => {
+    // WAF and monitoring live in sections (infra/constructs); their resources keep their stack-level IDs.
+    const path = (c: { node: { path: string } }) => c.node.path;
+    expect(path(s.stack.webAcl)).toContain('/Firewall/');
+    expect(path(s.stack.alarmTopic)).toContain('/Monitoring/');
+    expect(s.stack.resolve(s.stack.getLogicalId(s.stack.webAcl))).toBe('WebAcl');
+    expect(logicalId(s.stack, s.stack.alarmTopic)).toMatch(/^AlarmTopic[0-9A-F]{8}$/);
+    for (const a of s.stack.alarms) expect(logicalId(s.stack, a)).not.toMatch(/^Monitoring/);
+  });
+
   it('has no VPC, NAT gateway or Elastic IP', () => {
     for (const type of ['AWS::EC2::VPC', 'AWS::EC2::NatGateway', 'AWS::EC2::EIP']) expect(ofType(s, type), type).toHaveLength(0);
   });
