@@ -123,5 +123,5 @@ describe('a new user\'s first sync', () => {
     report({ secondUser: second.requests });
     expect(second.job.counts).toMatchObject({ matched: cold.job.counts.matched, needsReview: cold.job.counts.needsReview });
     expect(second.requests.total).toBeLessThanOrEqual(second.requests.minimum + 0.1 * seasons);
-  });
+  }, 240_000);
 });

@@ -93,7 +93,7 @@ describe('the shared mapping cache resists poisoning', () => {
     const automatic = items.filter((i) => String(i.sk).startsWith('AUTO#'));
     expect(automatic.map((i) => Number(i.malId)).sort((a, b) => a - b)).toEqual([9253, 30276]);
     expect(items.filter((i) => String(i.sk).startsWith('VOTE#'))).toHaveLength(4);
-  });
+  }, 180_000);
 });
 
 describe('agreement between users', () => {
@@ -120,7 +120,7 @@ describe('agreement between users', () => {
     // An account that is deleted withdraws its votes: two accounts are no agreement any more.
     await new DynamoDbMappingStore().deleteVotes(third.malUserId, [third.seasonKey]);
     expect((await sync(user, data)).counts).toMatchObject({ matched: 0, needsReview: 1 });
-  });
+  }, 180_000);
 });
 
 describe('dry runs are pure', () => {
