@@ -103,6 +103,11 @@ async function serve() {
         res.writeHead(204).end();
         return;
       }
+      if (req.url === '/__cpu') {
+        // The servers' process CPU time (user + system, µs): a per-request cost that load elsewhere does not inflate.
+        const { user, system } = process.cpuUsage();
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ micros: user + system }));
+      }
       const answer = answers.get(req.url ?? '/');
       if (!answer) return void res.writeHead(404).end();
       res.writeHead(answer.status, answer.headers);
@@ -155,13 +160,20 @@ interface Figures {
   p50Ms: number;
   p99Ms: number;
   requestsPerSecond: number;
+  /** CPU time the servers' process spent per request (excludes DynamoDB Local, a process of its own). */
+  cpuMsPerRequest: number;
 }
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function load(target: Target, concurrency: number, expected: Buffer): Promise<Figures> {
+async function serverCpuMicros(bareUrl: string): Promise<number> {
+  const response = await send(new URL('/__cpu', bareUrl), 'GET', {}, '');
+  return (JSON.parse(response.body.toString('utf8')) as { micros: number }).micros;
+}
+
+async function load(target: Target, concurrency: number, expected: Buffer, bareUrl: string): Promise<Figures> {
   const url = new URL(target.url);
   const headers = { 'content-type': 'application/json', ...target.headers };
   const check = (body: Buffer) => {
@@ -171,6 +183,7 @@ async function load(target: Target, concurrency: number, expected: Buffer): Prom
     await Promise.all(Array.from({ length: concurrency }, async () => check((await send(url, 'POST', headers, target.body)).body)));
   }
   const latencies: number[] = [];
+  const cpuBefore = await serverCpuMicros(bareUrl);
   const started = performance.now();
   const deadline = started + CASE_SECONDS * 1000;
   const worker = async () => {
@@ -183,9 +196,16 @@ async function load(target: Target, concurrency: number, expected: Buffer): Prom
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const cpuMicros = (await serverCpuMicros(bareUrl)) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 1000) / 1000;
-  return { requests: latencies.length, p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)), requestsPerSecond: Math.round(latencies.length / seconds) };
+  return {
+    requests: latencies.length,
+    p50Ms: round(quantile(latencies, 0.5)),
+    p99Ms: round(quantile(latencies, 0.99)),
+    requestsPerSecond: Math.round(latencies.length / seconds),
+    cpuMsPerRequest: round(cpuMicros / 1000 / latencies.length),
+  };
 }
 
 async function startServers(): Promise<{ child: ChildProcess; info: ServerInfo }> {
@@ -260,13 +280,13 @@ async function main() {
       const bareTarget: Target = { ...target, url: new URL(path, info.bareUrl).href };
       results[name] = {};
       for (const concurrency of [1, 10]) {
-        const project = await load(target, concurrency, reference.body);
+        const project = await load(target, concurrency, reference.body, info.bareUrl);
         // BENCH_API_PROJECT_ONLY=1 skips the bare server's load (a profile of the project alone).
-        const bare = process.env.BENCH_API_PROJECT_ONLY ? { requests: 0, p50Ms: NaN, p99Ms: NaN, requestsPerSecond: 0 } : await load(bareTarget, concurrency, reference.body);
+        const bare = process.env.BENCH_API_PROJECT_ONLY ? { requests: 0, p50Ms: NaN, p99Ms: NaN, requestsPerSecond: 0, cpuMsPerRequest: NaN } : await load(bareTarget, concurrency, reference.body, info.bareUrl);
         results[name][`c${concurrency}`] = { project, bare };
         console.log(
-          `${name.padEnd(9)} c=${String(concurrency).padEnd(2)}  project p50 ${project.p50Ms.toFixed(2)} ms  p99 ${project.p99Ms.toFixed(2)} ms  ${project.requestsPerSecond} req/s` +
-            `   bare p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms  ${bare.requestsPerSecond} req/s   (${reference.body.length} bytes)`,
+          `${name.padEnd(9)} c=${String(concurrency).padEnd(2)}  project p50 ${project.p50Ms.toFixed(2)} ms  p99 ${project.p99Ms.toFixed(2)} ms  ${project.requestsPerSecond} req/s  cpu ${project.cpuMsPerRequest.toFixed(2)} ms/req` +
+            `   bare p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms  ${bare.requestsPerSecond} req/s  cpu ${bare.cpuMsPerRequest.toFixed(3)} ms/req   (${reference.body.length} bytes)`,
         );
         if (concurrency === 10) ratios[`${name}10Ratio`] = Math.round((project.p50Ms / bare.p50Ms) * 10) / 10;
       }
