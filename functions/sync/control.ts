@@ -39,7 +39,8 @@ export interface ControlDeps {
 export async function cancelSync(userId: string, jobId: string): Promise<Record<string, unknown>> {
   const job = await getJob(userId, jobId);
   if (!job) throw new NotFoundError(`no sync job ${jobId}`, { field: 'jobId' });
-  const cancelled = await transitionJob(userId, jobId, ['RECEIVING', 'QUEUED', 'RUNNING'], { status: 'CANCELLED', finishedAt: new Date().toISOString() });
+  // PAUSED (MAL blocking us) too: its delayed message then finds the job cancelled and skips it.
+  const cancelled = await transitionJob(userId, jobId, ['RECEIVING', 'QUEUED', 'RUNNING', 'PAUSED'], { status: 'CANCELLED', finishedAt: new Date().toISOString() });
   if (!cancelled) throw new ConflictError(`job ${jobId} is ${job.status} and cannot be cancelled`, { status: job.status });
   return jobView(cancelled);
 }

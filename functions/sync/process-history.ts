@@ -30,7 +30,8 @@ const RECEIVING_ACTIVE_MS = 3600_000;
 /** One active sync job per user: a job being received, queued or running blocks a new one. */
 export async function refuseIfAnotherJobActive(userId: string, now = Date.now()): Promise<void> {
   const active = (await recentJobs(userId, 20)).find(
-    (j) => j.status === 'QUEUED' || j.status === 'RUNNING' || (j.status === 'RECEIVING' && now - Date.parse(j.createdAt) < RECEIVING_ACTIVE_MS),
+    // A PAUSED job (MAL blocking us) resumes by itself: it still holds the user's one sync.
+    (j) => j.status === 'QUEUED' || j.status === 'RUNNING' || j.status === 'PAUSED' || (j.status === 'RECEIVING' && now - Date.parse(j.createdAt) < RECEIVING_ACTIVE_MS),
   );
   if (active) {
     throw new LimitExceededError(

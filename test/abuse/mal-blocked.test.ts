@@ -79,6 +79,10 @@ describe('MAL blocking', () => {
     expect(blockedRequests.length).toBeGreaterThan(0);
     expect(blockedRequests.length).toBeLessThanOrEqual(3);
 
+    // Paused, the job still holds the user's one sync.
+    const second = await gql(stack, 'mutation($i: ProcessHistoryInput!) { processHistory(input: $i) { jobId } }', { i: { format: 'COMPACT', history: HISTORY } }, user.headers);
+    expect(second.errors?.[0]).toMatchObject({ errorType: 'LimitExceeded', errorInfo: { limit: 'concurrentSyncJobs', activeJobId: jobId } });
+
     sandbox.setFaults({ failRate: 0 });
     const finished = await waitForJob(user.headers, jobId, (job) => job.status === 'SUCCEEDED', 30_000);
     expect(finished).toMatchObject({ phase: 'DONE', pausedUntil: null, counts: { applied: 1 } });
@@ -97,6 +101,19 @@ describe('MAL blocking', () => {
     stack.malSandbox!.setFaults({ failRate: 0, failBody: 'html' });
     expect(await waitForJob(user.headers, jobId, (job) => job.status === 'SUCCEEDED', 30_000)).toMatchObject({ pausedUntil: null, counts: { applied: 1 } });
   }, 120_000);
+
+  it('lets the user cancel a paused job; its delayed resumption then leaves it cancelled', async () => {
+    const user = await signIn(stack, 'blocked_cancel');
+    stack.malSandbox!.setFaults({ failRate: 1, failStatus: 403 });
+    const queued = await gql(stack, 'mutation($i: ProcessHistoryInput!) { processHistory(input: $i) { jobId } }', { i: { format: 'COMPACT', history: HISTORY } }, user.headers);
+    const jobId = queued.data!.processHistory.jobId as string;
+    await waitForJob(user.headers, jobId, (job) => job.status === 'PAUSED', 20_000);
+    const cancelled = await gql(stack, 'mutation($id: ID!) { cancelSync(jobId: $id) { status } }', { id: jobId }, user.headers);
+    expect(cancelled.data?.cancelSync).toEqual({ status: 'CANCELLED' });
+    stack.malSandbox!.setFaults({ failRate: 0 });
+    await new Promise((r) => setTimeout(r, 3000)); // past the 2 s pause: the delayed message has come
+    expect((await gql(stack, JOB, { id: jobId }, user.headers)).data!.syncJob.status).toBe('CANCELLED');
+  }, 60_000);
 
   it('answers a direct MAL call with MalBlocked while MAL blocks us', async () => {
     const user = await signIn(stack, 'blocked_direct');
