@@ -37,11 +37,12 @@ import { PROJECT, TABLES, physicalTableName, type AttributeType, type TableId } 
 import { LAMBDA_BUNDLING } from './constructs/bundling';
 import { grantStatements, type GrantTargets } from './constructs/grants';
 import { FixedEgress } from './constructs/egress';
-import { Section } from './constructs/section';
+import { Section, acknowledge, pascal } from './constructs/section';
+import { DataStores, SYNC_MAX_RECEIVE_COUNT } from './constructs/data';
 import { ApiFirewall, WAF_RATE_LIMIT } from './constructs/waf';
 import { Monitoring } from './constructs/monitoring';
 
-export { WAF_RATE_LIMIT };
+export { WAF_RATE_LIMIT, SYNC_MAX_RECEIVE_COUNT };
 import type { ResolverManifest } from '#contract/manifest';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -69,8 +70,6 @@ export const STAGES: Record<Stage, StageConfig> = {
 
 /** How many sync-worker invocations may run at once (each works one job; MAL wants ~1 req/s per client). */
 export const SYNC_WORKER_MAX_CONCURRENCY = 5;
-/** Deliveries of a sync message before it goes to the dead-letter queue. */
-export const SYNC_MAX_RECEIVE_COUNT = 5;
 
 export function parseStage(value: unknown): Stage {
   if (value === 'dev' || value === 'staging' || value === 'prod') return value;
@@ -121,14 +120,7 @@ export function rootFields(sdl: string): string[] {
   return out.sort();
 }
 
-function pascal(id: string): string {
-  return id.replace(/(^|[-_])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
-}
 
-const ATTRIBUTE_TYPE: Record<AttributeType, dynamodb.AttributeType> = {
-  S: dynamodb.AttributeType.STRING,
-  N: dynamodb.AttributeType.NUMBER,
-};
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -175,78 +167,19 @@ export class AnimeLogStack extends Stack {
     Tags.of(this).add('project', PROJECT);
     Tags.of(this).add('stage', stage);
 
-    // --- DynamoDB -------------------------------------------------------------------------------
-    for (const def of TABLES) {
-      const table = new dynamodb.Table(this, `${pascal(def.id)}Table`, {
-        tableName: physicalTableName(def.id, stage),
-        partitionKey: { name: def.partitionKey.name, type: ATTRIBUTE_TYPE[def.partitionKey.type] },
-        sortKey: def.sortKey ? { name: def.sortKey.name, type: ATTRIBUTE_TYPE[def.sortKey.type] } : undefined,
-        // On demand: traffic is spiky (a sync burst per user, idle otherwise) and small.
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        // AWS-managed key: no key policy to maintain; MAL tokens are in addition envelope-encrypted by
-        // the application with the token key, which is the access control that matters for them.
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        timeToLiveAttribute: def.timeToLiveAttribute,
-        deletionProtection: config.retainData,
-        removalPolicy: dataRemoval,
-      });
-      for (const gsi of def.globalSecondaryIndexes ?? []) {
-        table.addGlobalSecondaryIndex({
-          indexName: gsi.name,
-          partitionKey: { name: gsi.partitionKey.name, type: ATTRIBUTE_TYPE[gsi.partitionKey.type] },
-          sortKey: gsi.sortKey ? { name: gsi.sortKey.name, type: ATTRIBUTE_TYPE[gsi.sortKey.type] } : undefined,
-          projectionType: dynamodb.ProjectionType.ALL,
-        });
-      }
-      this.tables.set(def.id, table);
-    }
-
-    // --- Keys, secret, queues -------------------------------------------------------------------
-    this.tokenKey = new kms.Key(this, 'TokenKey', {
-      alias: `alias/${name('tokens')}`,
-      description: 'AnimeLog: envelope encryption of users’ MAL tokens (data keys via GenerateDataKey).',
-      enableKeyRotation: true,
-      // Losing the key loses every stored MAL token (users must sign in again): keep it in prod.
+    // --- Data: tables, token key, MAL secret, queues (infra/constructs/data.ts) -------------------
+    const data = new DataStores(this, 'Data', {
+      stage,
+      name,
+      retainData: config.retainData,
       removalPolicy: dataRemoval,
-      pendingWindow: Duration.days(config.retainData ? 30 : 7),
+      workerTimeoutSeconds: definitionOf.get('sync-worker')?.timeoutSeconds ?? 60,
     });
-
-    this.malSecret = new secretsmanager.Secret(this, 'MalClientSecret', {
-      secretName: `${PROJECT}/${stage}/mal-client`,
-      description: 'MAL API client credentials: JSON {clientId, clientSecret, redirectUri}. Set with put-secret-value (docs/deploy.md).',
-      // A placeholder: CloudFormation never sees the real credentials. The operator replaces the value
-      // after the first deploy; later deploys leave it alone (the template does not change).
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ clientId: 'SET_ME', redirectUri: 'SET_ME' }),
-        generateStringKey: 'clientSecret',
-        excludePunctuation: true,
-      },
-      removalPolicy: dataRemoval,
-    });
-    acknowledge(
-      this.malSecret,
-      'AwsSolutions-SMG4',
-      'MAL client credentials are issued by hand on MAL’s API settings page; MAL has no API to rotate them, so rotation is manual (docs/deploy.md).',
-    );
-
-    this.syncDeadLetterQueue = new sqs.Queue(this, 'SyncDeadLetterQueue', {
-      queueName: name('sync-dlq'),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const workerDef = definitionOf.get('sync-worker');
-    this.syncQueue = new sqs.Queue(this, 'SyncQueue', {
-      queueName: name('sync'),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // AWS guidance for Lambda consumers: visibility ≥ 6 × function timeout, so a message is not
-      // redelivered while a worker still runs on it.
-      visibilityTimeout: Duration.seconds(Math.min(43_200, Math.max(30, 6 * (workerDef?.timeoutSeconds ?? 60)))),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.syncDeadLetterQueue, maxReceiveCount: SYNC_MAX_RECEIVE_COUNT },
-    });
+    for (const [tableId, table] of data.tables) this.tables.set(tableId, table);
+    this.tokenKey = data.tokenKey;
+    this.malSecret = data.malSecret;
+    this.syncQueue = data.syncQueue;
+    this.syncDeadLetterQueue = data.syncDeadLetterQueue;
 
     // --- Lambda functions -----------------------------------------------------------------------
     for (const def of definitions) {
@@ -597,13 +530,6 @@ export class AnimeLogStack extends Stack {
   }
 }
 
-/**
- * cdk-nag (v3) acknowledgement: a finding accepted on purpose, on the construct concerned, with its
- * reason. v3 matches exact finding ids (`Rule[finding]`), so wildcard findings name the resource.
- */
-function acknowledge(scope: IConstruct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
-}
 
 /** The feature flags the stack relies on (kept here so tests and the CLI app agree). */
 export const APP_CONTEXT: Record<string, unknown> = {

@@ -3,7 +3,8 @@
  * stack's code in pieces. A section adds no level to CloudFormation logical IDs (AnimeLogStack leaves
  * sections out when it names resources), so moving resources into one replaces nothing on deploy.
  */
-import { Construct } from 'constructs';
+import { Validations } from 'aws-cdk-lib';
+import { Construct, type IConstruct } from 'constructs';
 
 export class Section extends Construct {
   static isSection(x: unknown): x is Section {
@@ -13,4 +14,12 @@ export class Section extends Construct {
 
 export function pascal(id: string): string {
   return id.replace(/(^|[-_])([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+/**
+ * cdk-nag (v3) acknowledgement: a finding accepted on purpose, on the construct concerned, with its
+ * reason. v3 matches exact finding ids (`Rule[finding]`), so wildcard findings name the resource.
+ */
+export function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
 }
