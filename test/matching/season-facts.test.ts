@@ -1,0 +1,188 @@
+/**
+ * Season-level matching: every fact of a CR season counts (season title as a subtitle, the words that
+ * tell two entries apart, CR's own season counting, parts/cours, episode numbers, air dates, durations,
+ * the identifier). The catalog here is synthetic — invented shows laid out the way MAL and TVDB lay out
+ * real ones — so the tests exercise the generic signals, not remembered titles.
+ */
+import { describe, expect, it } from 'vitest';
+import { CatalogCandidateSource, type CatalogEntry } from '../../functions/matching/catalog-source';
+import { Matcher } from '../../functions/matching/matcher';
+import { titleSimilarity } from '../../functions/matching/text';
+import type { MatchRequest, MatchResult } from '../../functions/matching/types';
+
+let nextTvdb = 900_000;
+interface Part {
+  id: number;
+  title: string;
+  en?: string;
+  type?: string;
+  episodes?: number;
+  start: string;
+  /** TVDB season (0: side story) and episode offset within it. */
+  season: number;
+  offset?: number;
+  synonyms?: string[];
+}
+function show(parts: Part[]): CatalogEntry[] {
+  const tvdb = nextTvdb++;
+  return parts.map((p) => ({
+    mal_id: p.id,
+    title: p.title,
+    title_english: p.en ?? null,
+    synonyms: p.synonyms ?? [],
+    type: p.type ?? 'tv',
+    episodes: p.episodes ?? 12,
+    year: Number(p.start.slice(0, 4)),
+    start_date: p.start,
+    status: 'Finished Airing',
+    tvdb: { id: tvdb, season: p.season, epoffset: p.offset ?? 0 },
+  }));
+}
+
+const catalog: CatalogEntry[] = [
+  // A show whose later seasons are known by arc names, one of them also as a film.
+  ...show([
+    { id: 7001, title: 'Tsurugi no Kiba', en: 'Blade Fang: Tsurugi no Kiba', episodes: 26, start: '2019-04-06', season: 1 },
+    { id: 7002, title: 'Tsurugi no Kiba: Minato-machi-hen', en: 'Blade Fang: Tsurugi no Kiba Harbor Town Arc', episodes: 7, start: '2021-10-10', season: 2, synonyms: ['Blade Fang: Tsurugi no Kiba Season 2'] },
+    { id: 7003, title: 'Tsurugi no Kiba: Tetsu no Shiro-hen', en: 'Blade Fang: Tsurugi no Kiba Iron Fortress Arc', episodes: 11, start: '2022-01-09', season: 3, synonyms: ['Blade Fang: Tsurugi no Kiba Season 2'] },
+    { id: 7004, title: 'Tsurugi no Kiba: Kaze no Mura-hen', en: 'Blade Fang: Tsurugi no Kiba Wind Village Arc', episodes: 11, start: '2023-04-09', season: 4 },
+    { id: 7005, title: 'Tsurugi no Kiba Movie: Minato-machi-hen', en: 'Blade Fang: Tsurugi no Kiba - The Movie: Harbor Town', type: 'movie', episodes: 1, start: '2020-10-16', season: 0, offset: 1 },
+  ]),
+  // A second season split into two cours, each its own MAL entry.
+  ...show([
+    { id: 7101, title: 'Nebaneba Tensei', en: 'Reborn as a Puddle', episodes: 24, start: '2018-10-02', season: 1 },
+    { id: 7102, title: 'Nebaneba Tensei 2nd Season', en: 'Reborn as a Puddle Season 2', episodes: 12, start: '2021-01-12', season: 2 },
+    { id: 7103, title: 'Nebaneba Tensei 2nd Season Part 2', en: 'Reborn as a Puddle Season 2 Part 2', episodes: 12, start: '2021-07-06', season: 2, offset: 12, synonyms: ['Reborn as a Puddle Season 2'] },
+    { id: 7104, title: 'Nebaneba Tensei 3rd Season', en: 'Reborn as a Puddle Season 3', episodes: 24, start: '2024-04-02', season: 3 },
+  ]),
+  // Two halves of one story whose titles differ in one word.
+  { mal_id: 7201, title: 'Kagami no Kuni: Side Omote', title_english: 'Mirror Country Side A', type: 'ona', episodes: 6, year: 2022, start_date: '2022-03-01', status: 'Finished Airing' },
+  { mal_id: 7202, title: 'Kagami no Kuni: Side Ura', title_english: 'Mirror Country Side B', type: 'ona', episodes: 6, year: 2022, start_date: '2022-03-01', status: 'Finished Airing' },
+  // A recap special between two seasons, and a show whose episodes run on across seasons.
+  ...show([
+    { id: 7301, title: 'Hoshi no Umi', en: 'Sea of Stars', episodes: 12, start: '2016-01-08', season: 1 },
+    { id: 7303, title: 'Hoshi no Umi 2', en: 'Sea of Stars Season 2', episodes: 12, start: '2018-01-12', season: 2 },
+    { id: 7304, title: 'Hoshi no Umi 3', en: 'Sea of Stars Season 3', episodes: 13, start: '2020-01-10', season: 3 },
+    { id: 7302, title: 'Hoshi no Umi: Recap', en: 'Sea of Stars Recap', type: 'special', episodes: 1, start: '2017-12-28', season: 0, offset: 1 },
+  ]),
+];
+
+const matcher = () => new Matcher(new CatalogCandidateSource(catalog));
+const match = (request: MatchRequest): Promise<MatchResult> => matcher().match(request);
+
+describe('season title as a subtitle of the series title', () => {
+  it('finds an arc-named season under its series, not the first season', async () => {
+    const result = await match({ seriesTitle: 'Blade Fang: Tsurugi no Kiba', seasonTitle: 'Iron Fortress Arc', seasonNumber: 3 });
+    expect(result.malId).toBe(7003);
+    expect(result.explanation.text).toContain('season-title words');
+  });
+
+  it('tells two arcs apart by their names even when CR counts differently and a synonym says otherwise', async () => {
+    // The Iron Fortress entry carries the western "Season 2" synonym; the arc name decides.
+    expect((await match({ seriesTitle: 'Blade Fang: Tsurugi no Kiba', seasonTitle: 'Harbor Town Arc', seasonNumber: 2 })).malId).toBe(7002);
+    expect((await match({ seriesTitle: 'Blade Fang: Tsurugi no Kiba', seasonTitle: 'Harbor Town Arc', seasonNumber: null })).malId).toBe(7002);
+    expect((await match({ seriesTitle: 'Blade Fang: Tsurugi no Kiba', seasonTitle: 'Wind Village Arc (English Dub)', seasonNumber: 5 })).malId).toBe(7004);
+  });
+
+  it('keeps the first season for the series title itself', async () => {
+    const result = await match({ seriesTitle: 'Blade Fang: Tsurugi no Kiba', seasonTitle: 'Blade Fang: Tsurugi no Kiba', seasonNumber: 1 });
+    expect(result.malId).toBe(7001);
+    expect(result.needsReview).toBe(false);
+  });
+
+  it('takes the film for a long single episode and the TV arc for episodes', async () => {
+    const film = await match({ seriesTitle: 'Blade Fang: Tsurugi no Kiba', seasonTitle: 'The Movie: Harbor Town', episodeNumbers: [1], durationMs: 117 * 60_000 });
+    expect(film.malId).toBe(7005);
+    const tv = await match({ seriesTitle: 'Blade Fang: Tsurugi no Kiba', seasonTitle: 'Harbor Town Arc', episodeNumbers: [1, 2, 3, 4, 5, 6, 7], durationMs: 24 * 60_000 });
+    expect(tv.malId).toBe(7002);
+  });
+});
+
+describe('split cours', () => {
+  it('matches "Season 2 (Part 2)" to the second cour, and "Season 2" to the first', async () => {
+    const part2 = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2 (Part 2)', seasonNumber: 3 });
+    expect(part2.malId).toBe(7103);
+    const part1 = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: 2 });
+    expect(part1.malId).toBe(7102);
+  });
+
+  it('reads the cour from the air dates when the title names no part', async () => {
+    const airDates = Array.from({ length: 12 }, (_, k) => new Date(Date.UTC(2021, 6, 6 + 7 * k)).toISOString().slice(0, 10));
+    const result = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: null, airDates });
+    expect(result.malId).toBe(7103);
+  });
+
+  it('maps episode numbers that run on within the season to the second cour with its offset', async () => {
+    const episodeNumbers = Array.from({ length: 12 }, (_, k) => 13 + k);
+    const result = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: 2, episodeNumbers });
+    // Either reading (the second cour, or the whole season watched from its 13th episode) lands there.
+    expect(result.malId).toBe(7103);
+    expect(result.segments[0]).toEqual({ malId: 7103, firstEpisode: 13, lastEpisode: null, episodeOffset: 12 });
+  });
+
+  it('splits one CR season over both cours when its episodes run past the first', async () => {
+    const episodeNumbers = Array.from({ length: 24 }, (_, k) => 1 + k);
+    const result = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: 2, episodeNumbers });
+    expect(result.malId).toBe(7102);
+    expect(result.segments).toEqual([
+      { malId: 7102, firstEpisode: 1, lastEpisode: 12, episodeOffset: 0 },
+      { malId: 7103, firstEpisode: 13, lastEpisode: null, episodeOffset: 12 },
+    ]);
+  });
+
+  it('uses the identifier when CR gives no season number', async () => {
+    const result = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars', seasonNumber: null, identifier: 'GSTARS|S3|E1' });
+    expect(result.malId).toBe(7304);
+  });
+});
+
+describe('distinguishing words', () => {
+  it('one differing word decides between two near-identical titles, and the wrong half is never auto-accepted', async () => {
+    // The two titles are nearly identical as strings: overall similarity alone cannot separate them.
+    expect(titleSimilarity('Mirror Country Side A', 'Mirror Country Side B')).toBeGreaterThan(0.75);
+    for (const [title, id, other] of [
+      ['Mirror Country Side A', 7201, 7202],
+      ['Mirror Country Side B', 7202, 7201],
+    ] as const) {
+      const result = await match({ seriesTitle: 'Mirror Country', seasonTitle: title, seasonNumber: null });
+      expect(result.malId, title).toBe(id);
+      const wrong = result.candidates.find((c) => c.malId === other);
+      expect(wrong === undefined || wrong.score < result.confidence, title).toBe(true);
+    }
+  });
+
+  it('a recap is matched only when the season says recap, even when CR counts it as a season', async () => {
+    const recap = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars Recap', seasonNumber: 2 });
+    expect(recap.malId).toBe(7302);
+    // CR counted the recap as season 2, so the real second season arrives as CR season 3.
+    const second = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars Season 2', seasonNumber: 3 });
+    expect(second.malId).toBe(7303);
+    const first = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars', seasonNumber: 1 });
+    expect(first.malId).toBe(7301);
+  });
+
+  it('maps numbering that runs on across the show to the right season and offset', async () => {
+    const episodeNumbers = Array.from({ length: 12 }, (_, k) => 13 + k);
+    const result = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars', seasonNumber: null, episodeNumbers });
+    expect(result.malId).toBe(7303);
+    expect(result.segments[0].episodeOffset).toBe(12);
+  });
+});
+
+describe('candidates for review agree with the decision', () => {
+  it('the chosen candidate carries the confidence; no other candidate scores above it', async () => {
+    const result = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: null });
+    expect(result.candidates[0].malId).toBe(result.malId);
+    expect(result.candidates[0].score).toBeCloseTo(result.confidence, 3);
+    for (const candidate of result.candidates.slice(1)) expect(candidate.score).toBeLessThanOrEqual(result.confidence);
+    expect(result.candidates.reduce((sum, c) => sum + c.score, 0)).toBeLessThanOrEqual(1.0001);
+  });
+
+  it('when the matcher rejects every candidate, none is offered with a score', async () => {
+    // Shares a word with the catalog's titles but names none of them.
+    const result = await match({ seriesTitle: 'Sea Punch Warriors' });
+    expect(result.malId).toBeNull();
+    expect(result.candidates.length).toBeGreaterThan(0);
+    for (const candidate of result.candidates) expect(candidate.score).toBe(0);
+  });
+});
