@@ -39,10 +39,11 @@ import { grantStatements, type GrantTargets } from './constructs/grants';
 import { FixedEgress } from './constructs/egress';
 import { Section, acknowledge, pascal } from './constructs/section';
 import { DataStores, SYNC_MAX_RECEIVE_COUNT } from './constructs/data';
+import { Functions, SYNC_WORKER_MAX_CONCURRENCY } from './constructs/functions';
 import { ApiFirewall, WAF_RATE_LIMIT } from './constructs/waf';
 import { Monitoring } from './constructs/monitoring';
 
-export { WAF_RATE_LIMIT, SYNC_MAX_RECEIVE_COUNT };
+export { WAF_RATE_LIMIT, SYNC_MAX_RECEIVE_COUNT, SYNC_WORKER_MAX_CONCURRENCY };
 import type { ResolverManifest } from '#contract/manifest';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -68,8 +69,6 @@ export const STAGES: Record<Stage, StageConfig> = {
 };
 
 
-/** How many sync-worker invocations may run at once (each works one job; MAL wants ~1 req/s per client). */
-export const SYNC_WORKER_MAX_CONCURRENCY = 5;
 
 export function parseStage(value: unknown): Stage {
   if (value === 'dev' || value === 'staging' || value === 'prod') return value;
@@ -181,127 +180,20 @@ export class AnimeLogStack extends Stack {
     this.syncQueue = data.syncQueue;
     this.syncDeadLetterQueue = data.syncDeadLetterQueue;
 
-    // --- Lambda functions -----------------------------------------------------------------------
-    for (const def of definitions) {
-      for (const tableId of Object.keys(def.tables)) {
-        if (!this.tables.has(tableId as TableId)) throw new Error(`contract/functions.ts: function '${def.id}' lists unknown table '${tableId}'`);
-      }
-    }
+    // --- Lambda functions with their grants (infra/constructs/functions.ts) ----------------------
     if (props.fixedEgress) this.egress = new FixedEgress(this, 'MalEgress', { namePrefix: `${PROJECT}-${stage}`, logRetention: config.logRetention });
-    const grantTargets: GrantTargets = {
-      tableArn: (id) => this.tables.get(id as TableId)!.tableArn,
-      tokenKeyArn: this.tokenKey.keyArn,
-      malSecretArn: this.malSecret.secretArn,
-      syncQueueArn: this.syncQueue.queueArn,
-    };
-    for (const def of definitions) {
-      const entry = resolve(REPO_ROOT, def.entry);
-      if (!existsSync(entry)) {
-        throw new Error(
-          `contract/functions.ts: function '${def.id}' has entry '${def.entry}', which does not exist yet. ` +
-            'Add the handler (or remove the entry) before synthesising.',
-        );
-      }
-      const cid = pascal(def.id);
-      const functionName = name(def.id);
-      const logGroup = new logs.LogGroup(this, `${cid}Logs`, {
-        logGroupName: `/aws/lambda/${functionName}`,
-        retention: config.logRetention,
-        removalPolicy: dataRemoval,
-      });
-      // Own role instead of AWSLambdaBasicExecutionRole: logging to this function's log group only.
-      const role = new iam.Role(this, `${cid}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `AnimeLog ${stage} ${def.id} function`,
-      });
-      role.addToPolicy(
-        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-      );
-
-      const environment: Record<string, string> = { [FUNCTION_ENV.STAGE]: stage };
-      const fn = new NodejsFunction(this, cid, {
-        functionName,
-        description: def.purpose.slice(0, 256),
-        entry,
-        handler: 'handler',
-        projectRoot: REPO_ROOT,
-        depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: def.memoryMb,
-        timeout: Duration.seconds(def.timeoutSeconds),
-        tracing: lambda.Tracing.ACTIVE,
-        logGroup,
-        role,
-        environment,
-        // MAL blocks cloud address ranges: with fixedEgress, MAL calls leave from one allow-listable address.
-        ...(this.egress && def.callsMal ? this.egress.functionPlacement() : {}),
-        bundling: {
-          format: OutputFormat.ESM,
-          target: LAMBDA_BUNDLING.target,
-          minify: LAMBDA_BUNDLING.minify,
-          sourceMap: LAMBDA_BUNDLING.sourcemap,
-          mainFields: LAMBDA_BUNDLING.mainFields,
-          externalModules: LAMBDA_BUNDLING.externalModules,
-          banner: LAMBDA_BUNDLING.banner,
-          // esbuild is in node_modules: bundle locally, never via Docker.
-          forceDockerBundling: false,
-        },
-      });
-
-      // The role's permissions: exactly grantedActions(def), the list the local runtime enforces too.
-      for (const statement of grantStatements(def, grantTargets)) role.addToPolicy(statement);
-      for (const tableId of Object.keys(def.tables) as TableId[]) {
-        const table = this.tables.get(tableId)!;
-        fn.addEnvironment(tableEnvName(tableId), table.tableName);
-        if (hasIndexes(tableId)) {
-          acknowledge(
-            role,
-            `AwsSolutions-IAM5[Resource::${this.arnToken(table)}/index/*]`,
-            `The ${def.id} function lists table ${tableId} in contract/functions.ts; the grant covers that table's GSIs (<table>/index/*), which belong to it.`,
-          );
-        }
-      }
-      if (def.usesTokenKey) {
-        fn.addEnvironment(FUNCTION_ENV.TOKEN_KMS_KEY_ID, this.tokenKey.keyArn);
-      }
-      if (def.callsMal) {
-        fn.addEnvironment(FUNCTION_ENV.MAL_SECRET_ARN, this.malSecret.secretArn);
-        const limits = this.tables.get('rate-limits');
-        if (limits && def.tables['rate-limits'] === 'write') fn.addEnvironment(FUNCTION_ENV.MAL_RATE_LIMIT_TABLE, limits.tableName);
-      }
-      if (def.sendsToSyncQueue) {
-        fn.addEnvironment(FUNCTION_ENV.SYNC_QUEUE_URL, this.syncQueue.queueUrl);
-      }
-      acknowledge(
-        fn,
-        'AwsSolutions-L1',
-        'Node.js 22 is pinned on purpose: the repository toolchain, tests and the local runtime run Node 22; the Lambda runtime moves together with them.',
-      );
-      const inVpc = Boolean(this.egress && def.callsMal);
-      // Lambda adds the VPC permissions only to roles it creates; this role is our own.
-      if (inVpc) role.addToPolicy(new iam.PolicyStatement({ actions: [...FixedEgress.NETWORK_INTERFACE_ACTIONS], resources: ['*'] }));
-      acknowledge(
-        role,
-        'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray tracing (tracing: ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.' +
-          (inVpc ? ' In the VPC (fixedEgress): the network-interface actions of AWSLambdaVPCAccessExecutionRole, which Lambda needs on * to attach the function.' : ''),
-      );
-      this.functions.set(def.id, fn);
-    }
-
-    const worker = this.functions.get('sync-worker');
-    if (worker) {
-      // The worker shortens a busy user's message's visibility (ChangeMessageVisibility, granted with consuming).
-      worker.addEnvironment('SYNC_QUEUE_URL', this.syncQueue.queueUrl);
-      worker.addEventSource(
-        new SqsEventSource(this.syncQueue, {
-          batchSize: 1,
-          reportBatchItemFailures: true,
-          maxConcurrency: SYNC_WORKER_MAX_CONCURRENCY,
-        }),
-      );
-    }
+    const lambdas = new Functions(this, 'Functions', {
+      stage,
+      name,
+      repoRoot: REPO_ROOT,
+      definitions,
+      data,
+      egress: this.egress,
+      logRetention: config.logRetention,
+      removalPolicy: dataRemoval,
+    });
+    for (const [fnId, fn] of lambdas.functions) this.functions.set(fnId, fn);
+    const grantTargets = lambdas.grantTargets;
 
     // --- AppSync --------------------------------------------------------------------------------
     const authorizer = this.functions.get('authorizer');

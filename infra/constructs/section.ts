@@ -3,7 +3,7 @@
  * stack's code in pieces. A section adds no level to CloudFormation logical IDs (AnimeLogStack leaves
  * sections out when it names resources), so moving resources into one replaces nothing on deploy.
  */
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 
 export class Section extends Construct {
@@ -22,4 +22,10 @@ export function pascal(id: string): string {
  */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** `<LogicalId.Arn>`: how cdk-nag names a construct's ARN in a finding id. */
+export function arnToken(construct: IConstruct): string {
+  const stack = Stack.of(construct);
+  return `<${stack.resolve(stack.getLogicalId(construct.node.defaultChild as CfnResource)) as string}.Arn>`;
 }
