@@ -4,10 +4,19 @@
  */
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
+import appsync from '@aws-appsync/eslint-plugin';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const eslint = new ESLint({ cwd: ROOT, overrideConfig: { rules: {} } });
+// The repository's own config, minus what only slows this test down: the APPSYNC_JS rules need type
+// information, which builds a TypeScript program of the whole project; the module rule needs none.
+const eslint = new ESLint({
+  cwd: ROOT,
+  overrideConfig: {
+    languageOptions: { parserOptions: { projectService: false } },
+    rules: Object.fromEntries(Object.keys(appsync.configs.recommended.rules ?? {}).map((rule) => [rule, 'off'])),
+  },
+});
 
 async function boundaryErrors(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: join(ROOT, file) });
