@@ -429,6 +429,27 @@ function episodeRangeFit(range: { low: number; high: number }, candidate: Candid
 }
 
 /**
+ * The offset for the chosen entry: the one the numbers fit, else — when they start past its episode
+ * count and its place on the chain is unknown — numbering that runs on from earlier seasons.
+ */
+function rangeOffset(range: { low: number; high: number }, candidate: Candidate): number {
+  const { offset } = episodeRangeFit(range, candidate);
+  const episodes = candidate.details.num_episodes;
+  if (offset === 0 && !skipsAhead(range, candidate) && episodes && range.low > episodes) return range.low - 1;
+  return offset;
+}
+
+/**
+ * Whether numbers past the chosen entry belong to its sequels: only when its chain place is known
+ * with every earlier episode counted, so numbering that runs on across the show is ruled out.
+ */
+function skipsAhead(range: { low: number; high: number }, candidate: Candidate): boolean {
+  const place = candidate.place;
+  if (!place || !Number.isFinite(place.absoluteOffset) || !Number.isFinite(place.seasonOffset)) return false;
+  return episodeRangeFit(range, candidate).offset === 0 && range.low - 1 !== place.absoluteOffset;
+}
+
+/**
  * Fit of the season's first CR air date to the candidate's start: a simulcast starts within days, a
  * dub weeks or months later; a season that aired before the entry started is another entry.
  */
@@ -666,8 +687,8 @@ export class Matcher {
     const needsReview = confidence < this.options.autoAcceptThreshold;
     const chosen = list[list.findIndex((l) => l.details.id === best.malId)];
     const segments = forms.episodeRange
-      ? this.segmentsFor(best.malId, forms.episodeRange.low, forms.episodeRange.high, episodeRangeFit(forms.episodeRange, chosen).offset, detailsById)
-      : this.segmentsFor(best.malId, 1, request.episodeCount ?? null, 0, detailsById);
+      ? this.segmentsFor(best.malId, forms.episodeRange.low, forms.episodeRange.high, rangeOffset(forms.episodeRange, chosen), detailsById, skipsAhead(forms.episodeRange, chosen))
+      : this.segmentsFor(best.malId, 1, request.episodeCount ?? null, 0, detailsById, false);
     consistentScores(scored, confidence);
 
     const text = [
@@ -799,12 +820,12 @@ export class Matcher {
   }
 
   /** One CR season may run across several MAL entries (split cours): follow sequels until the episodes fit. */
-  private segmentsFor(malId: number, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>): MatchSegment[] {
+  private segmentsFor(malId: number, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>, skipAhead: boolean): MatchSegment[] {
     let current = known.get(malId);
     let covered = offset;
     // Episodes that start past the chosen entry (a CR season spanning cours, watched from the second
     // cour on) begin in the sequel that holds the first of them.
-    for (let step = 0; current?.num_episodes && covered + current.num_episodes < firstEpisode && step < 4; step++) {
+    for (let step = 0; skipAhead && current?.num_episodes && covered + current.num_episodes < firstEpisode && step < 4; step++) {
       const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
       const sequel = sequelId === undefined ? undefined : known.get(sequelId);
       if (!sequel || !isMainLineType(sequel.media_type)) break;
