@@ -14,7 +14,7 @@ const eslint = new ESLint({
   cwd: ROOT,
   overrideConfig: {
     languageOptions: { parserOptions: { projectService: false } },
-    rules: Object.fromEntries(Object.keys(appsync.configs.recommended.rules ?? {}).map((rule) => [rule, 'off'])),
+    rules: Object.fromEntries(Object.keys((appsync.configs?.recommended as { rules?: Record<string, unknown> } | undefined)?.rules ?? {}).map((rule) => [rule, 'off'])),
   },
 });
 
