@@ -13,6 +13,7 @@ import type { TableId } from '#contract/tables';
 import { JOB_PREFIX, MATCH_PREFIX, PROFILE_SK, SERIES_PREFIX, SETTINGS_SK, historySk, jobSk, matchSk, seriesSk, userMappingSk } from '#contract/keys';
 import { SETTINGS_FIELDS, SETTINGS_RANGES } from '#contract/settings';
 import { consume } from '../limits/user-limits';
+import { validateRules } from '../sync/rules';
 
 export const EXPORT_FORMAT = 'animelog-export';
 export const EXPORT_VERSION = 1;
@@ -256,9 +257,10 @@ function seriesDataItem(raw: Item, path: string, userId: string): { item: Item; 
       numberingOffset: integer(season, 'numberingOffset', seasonPath, -LIMITS.maxEpisodeNumber, LIMITS.maxEpisodeNumber),
       episodes: eps,
       match: seasonMatch(season.match, `${seasonPath}.match`),
+      rules: validateRules(season.rules, `${seasonPath}.rules`),
     };
   });
-  const item = { ...raw, userId, sk, seriesId, title: text(raw, 'title', path), updatedAt: timestamp(raw, 'updatedAt', path), seasons };
+  const item = { ...raw, userId, sk, seriesId, title: text(raw, 'title', path), updatedAt: timestamp(raw, 'updatedAt', path), seasons, rules: validateRules(raw.rules, `${path}.rules`) };
   const bytes = Buffer.byteLength(JSON.stringify(item));
   if (bytes > LIMITS.maxItemBytes) invalid(path, `is ${bytes} bytes, more than one series item can hold`, { limit: 'itemBytes', max: LIMITS.maxItemBytes, actual: bytes });
   return { item, episodes };

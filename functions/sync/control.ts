@@ -18,6 +18,7 @@ import { CachedMalSource } from './mal-cache';
 import { DynamoDbMappingStore } from './mapping-store';
 import { factsOfStoredSeason } from './series-store';
 import { SYNC_MATCHER_OPTIONS, type MatchChoiceWithSegments, type StoredMatchSegment, type StoredSeasonMatch } from './match-phase';
+import { malMediaTypeEnum } from '../mal/types';
 import {
   getJob,
   getSeries,
@@ -196,10 +197,8 @@ export async function confirmMatch(userId: string, input: ConfirmMatchInput, dep
   return match;
 }
 
-const MEDIA_TYPES: Record<string, string> = { tv: 'TV', ova: 'OVA', movie: 'MOVIE', special: 'SPECIAL', tv_special: 'SPECIAL', ona: 'ONA', music: 'MUSIC' };
-
 export function mediaTypeEnum(type: MalMediaType | string | undefined): string {
-  return (type && MEDIA_TYPES[type]) ?? 'UNKNOWN';
+  return malMediaTypeEnum(type);
 }
 
 /**

@@ -25,6 +25,8 @@ export interface PlannerSeason {
   seasonKey: string;
   seriesId: string;
   episodes: PlannerEpisode[];
+  /** The series' or season's own rules over the account settings (rules.ts). */
+  overrides?: Partial<SyncSettings>;
 }
 
 export interface PlannerEpisode {
@@ -67,6 +69,8 @@ export interface EntryWatch {
   seriesId: string;
   /** By MAL episode number. */
   episodes: Map<number, PlannerEpisode>;
+  /** Rules of the first season that feeds the entry, over the account settings. */
+  overrides?: Partial<SyncSettings>;
 }
 
 export const STATUS_TO_MAL: Record<NonNullable<ListState['status']>, MalListStatusName> = {
@@ -110,7 +114,7 @@ export function groupByEntry(seasons: PlannerSeason[], matches: Map<string, Plan
       if (!(malEpisode >= 1)) continue;
       let entry = entries.get(segment.malId);
       if (!entry) {
-        entry = { malId: segment.malId, seasonKey: season.seasonKey, seriesId: season.seriesId, episodes: new Map() };
+        entry = { malId: segment.malId, seasonKey: season.seasonKey, seriesId: season.seriesId, episodes: new Map(), overrides: season.overrides };
         entries.set(segment.malId, entry);
       }
       const known = entry.episodes.get(malEpisode);
@@ -226,7 +230,7 @@ export function planChanges(input: PlanInput): PlannedChange[] {
   for (const watch of entries) {
     const current = input.list.get(watch.malId);
     const info = input.anime.get(watch.malId);
-    const planned = planEntry(watch, current, info, input.settings);
+    const planned = planEntry(watch, current, info, watch.overrides ? { ...input.settings, ...watch.overrides } : input.settings);
     if (!planned) continue;
     const before = current?.state ?? emptyState(watch.malId);
     const patch = diffPatch(before, planned.after);

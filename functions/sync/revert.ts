@@ -1,7 +1,8 @@
 /**
  * Undoing a sync: a revert job puts every MAL entry that an earlier job changed back to that job's
  * before-state, newest change first — but only where MAL still shows the job's after-state. An entry the
- * user changed since is left alone and reported as a Conflict. A revert is a job like any other (limits,
+ * user changed since is left alone and reported as a Conflict, and a season the user set to never sync is
+ * not touched. A revert is a job like any other (limits,
  * progress, history, dry run), so it can itself be reverted.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -53,13 +54,15 @@ export interface RevertPlan {
  * The revert's plan from the reverted job's history and the user's MAL list now: newest change first;
  * an entry the job added to the list is removed from it again.
  */
-export function planRevert(revertJobId: string, history: HistoryEntry[], list: Map<number, CurrentEntry>): RevertPlan {
+export function planRevert(revertJobId: string, history: HistoryEntry[], list: Map<number, CurrentEntry>, neverSync: (seasonKey: string) => boolean = () => false): RevertPlan {
   const changes: PlannedChange[] = [];
   const conflicts: SyncErrorRecord[] = [];
   const seen = new Set<number>();
   for (const entry of [...history].sort((a, b) => b.seq - a.seq)) {
     if (seen.has(entry.malId)) continue;
     seen.add(entry.malId);
+    // A series the user now never syncs is not touched by a revert either.
+    if (neverSync(entry.seasonKey)) continue;
     const before = entry.before as ListState;
     const after = entry.after as ListState;
     const current = list.get(entry.malId)?.state ?? emptyState(entry.malId);

@@ -62,7 +62,7 @@ export async function storeSeries(userId: string, seasons: CrSeason[]): Promise<
     let series = bySeries.get(season.seriesId);
     if (!series) {
       const old = existing.get(season.seriesId);
-      series = { userId, sk: seriesSk(season.seriesId), seriesId: season.seriesId, title: season.seriesTitle, updatedAt: now, seasons: old ? structuredClone(old.seasons) : [] };
+      series = { userId, sk: seriesSk(season.seriesId), seriesId: season.seriesId, title: season.seriesTitle, updatedAt: now, seasons: old ? structuredClone(old.seasons) : [], ...(old?.rules ? { rules: old.rules } : {}) };
       bySeries.set(season.seriesId, series);
     }
     const fresh = storedSeason(season);

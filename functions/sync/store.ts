@@ -50,6 +50,8 @@ import type { CachedMapping, MappingCache } from '../matching/cache';
 import type { AnimeInfo } from './planner';
 import { ZERO_COUNTS, type JobItem, type PlannedChange, type SyncErrorRecord, type SyncJobStatus, type SyncPhase } from './types';
 import { mergeSkipReports, type SkipReport } from '../history/report';
+import { CURRENT_MAPPING_SK, JOB_PREFIX, LOCK_SK, MATCH_PREFIX, SERIES_PREFIX, animeInfoKey, historySk, partSk, planSk, jobHistoryPrefix, jobSk, matchSk, partPrefix, planPrefix, seriesSk, userMappingSk } from '#contract/keys';
+import type { SyncRules } from './rules';
 
 export class SyncStoreError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -73,15 +75,8 @@ const MAX_ERRORS = 100;
 
 const db = (): DynamoDBDocumentClient => documents();
 const epochIn = (days: number) => Math.floor(Date.now() / 1000) + days * 86_400;
-const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
-export const jobSk = (jobId: string) => `JOB#${jobId}`;
-export const partPrefix = (jobId: string) => `PART#${jobId}#`;
-export const planPrefix = (jobId: string) => `PLAN#${jobId}#`;
-export const historySk = (jobId: string, seq: number) => `JOB#${jobId}#${pad(seq, 5)}`;
-export const seriesSk = (seriesId: string) => `SERIES#${seriesId}`;
-export const matchSk = (seasonKey: string) => `MATCH#${seasonKey}`;
-export const LOCK_SK = 'LOCK';
+export { jobSk, partPrefix, planPrefix, historySk, seriesSk, matchSk, LOCK_SK };
 
 /** Time-ordered, fixed-length job id: base36 milliseconds + random. */
 export function newJobId(now = Date.now()): string {
@@ -172,7 +167,7 @@ export async function recentJobs(userId: string, limit: number): Promise<JobItem
     new QueryCommand({
       TableName: tableName('sync-jobs'),
       KeyConditionExpression: 'userId = :u AND begins_with(sk, :job)',
-      ExpressionAttributeValues: { ':u': userId, ':job': 'JOB#' },
+      ExpressionAttributeValues: { ':u': userId, ':job': JOB_PREFIX },
       ScanIndexForward: false,
       Limit: limit,
       ConsistentRead: true,
@@ -224,7 +219,7 @@ export async function storePart(params: {
   const puts = chunks.map((data, index) => ({
     Put: {
       TableName: table,
-      Item: { userId: job.userId, sk: `${partPrefix(job.jobId)}${pad(part, 2)}#${pad(index, 3)}`, jobId: job.jobId, part, chunk: index, data, expiresAtEpoch: epochIn(PART_TTL_DAYS) },
+      Item: { userId: job.userId, sk: partSk(job.jobId, part, index), jobId: job.jobId, part, chunk: index, data, expiresAtEpoch: epochIn(PART_TTL_DAYS) },
     },
   }));
   const jobWrite = params.isNew
@@ -464,7 +459,7 @@ export async function savePlan(userId: string, jobId: string, owner: string, cha
   const table = tableName('sync-jobs');
   await batchWrite(
     table,
-    chunks.map((data, index) => ({ userId, sk: `${planPrefix(jobId)}${pad(index, 3)}`, jobId, chunk: index, data, expiresAtEpoch: epochIn(JOB_TTL_DAYS) })),
+    chunks.map((data, index) => ({ userId, sk: planSk(jobId, index), jobId, chunk: index, data, expiresAtEpoch: epochIn(JOB_TTL_DAYS) })),
   );
   const fields: Record<string, unknown> = { phase: 'APPLYING', planChunks: chunks.length, cursor: 0 };
   for (const [key, value] of Object.entries(counts)) fields[`counts.${key}`] = value;
@@ -562,7 +557,7 @@ export async function getHistoryEntry(userId: string, jobId: string, seq: number
 }
 
 export async function historyForJob(userId: string, jobId: string): Promise<HistoryEntry[]> {
-  return (await queryAll({ table: tableName('sync-history'), userId, prefix: `JOB#${jobId}#` })) as unknown as HistoryEntry[];
+  return (await queryAll({ table: tableName('sync-history'), userId, prefix: jobHistoryPrefix(jobId) })) as unknown as HistoryEntry[];
 }
 
 /** Every change made to one CR series, oldest first (GSI bySeries). */
@@ -597,6 +592,8 @@ export interface StoredSeason {
   numberingOffset: number;
   episodes: Array<{ number: number; crEpisodeId: string; durationMs: number | null; progress: number; fullyWatched: boolean; firstWatchedAt: string; lastWatchedAt: string }>;
   match?: StoredSeasonMatch | null;
+  /** The user's sync rules for this season (rules.ts). */
+  rules?: SyncRules | null;
 }
 
 export interface StoredSeasonMatch {
@@ -617,10 +614,12 @@ export interface StoredSeries {
   title: string;
   updatedAt: string;
   seasons: StoredSeason[];
+  /** The user's sync rules for the whole series (rules.ts). */
+  rules?: SyncRules | null;
 }
 
 export async function loadSeries(userId: string): Promise<StoredSeries[]> {
-  return (await queryAll({ table: tableName('series-data'), userId, prefix: 'SERIES#' })) as unknown as StoredSeries[];
+  return (await queryAll({ table: tableName('series-data'), userId, prefix: SERIES_PREFIX })) as unknown as StoredSeries[];
 }
 
 export async function getSeries(userId: string, seriesId: string): Promise<StoredSeries | undefined> {
@@ -642,7 +641,7 @@ export interface MatchChoice {
 }
 
 export async function loadMatchChoices(userId: string): Promise<Map<string, MatchChoice>> {
-  const items = (await queryAll({ table: tableName('series-data'), userId, prefix: 'MATCH#' })) as unknown as MatchChoice[];
+  const items = (await queryAll({ table: tableName('series-data'), userId, prefix: MATCH_PREFIX })) as unknown as MatchChoice[];
   return new Map(items.map((i) => [i.seasonKey, i]));
 }
 
@@ -663,21 +662,21 @@ export class DynamoDbMappingCache implements MappingCache {
   async prefetch(seasonKeys: string[]): Promise<void> {
     const missing = [...new Set(seasonKeys)].filter((k) => !this.known.has(k));
     if (missing.length === 0) return;
-    const found = await batchGet(tableName('mal-mappings'), missing.map((seasonKey) => ({ seasonKey, sk: 'CURRENT' })));
+    const found = await batchGet(tableName('mal-mappings'), missing.map((seasonKey) => ({ seasonKey, sk: CURRENT_MAPPING_SK })));
     for (const key of missing) this.known.set(key, null);
     for (const item of found) this.known.set(item.seasonKey as string, stripKeys(item));
   }
 
   async get(seasonKey: string): Promise<CachedMapping | undefined> {
     if (!this.known.has(seasonKey)) {
-      const out = await db().send(new GetCommand({ TableName: tableName('mal-mappings'), Key: { seasonKey, sk: 'CURRENT' } }));
+      const out = await db().send(new GetCommand({ TableName: tableName('mal-mappings'), Key: { seasonKey, sk: CURRENT_MAPPING_SK } }));
       this.known.set(seasonKey, out.Item ? stripKeys(out.Item) : null);
     }
     return this.known.get(seasonKey) ?? undefined;
   }
 
   async put(mapping: CachedMapping): Promise<void> {
-    const item = { ...mapping, sk: 'CURRENT' };
+    const item = { ...mapping, sk: CURRENT_MAPPING_SK };
     try {
       await db().send(
         new PutCommand({
@@ -696,7 +695,7 @@ export class DynamoDbMappingCache implements MappingCache {
 
   /** Remembers a user's confirmation (for agreement between users) without touching CURRENT. */
   async putUserVote(userId: string, mapping: CachedMapping): Promise<void> {
-    await db().send(new PutCommand({ TableName: tableName('mal-mappings'), Item: { ...mapping, sk: `USER#${userId}` } }));
+    await db().send(new PutCommand({ TableName: tableName('mal-mappings'), Item: { ...mapping, sk: userMappingSk(userId) } }));
   }
 }
 
@@ -706,7 +705,7 @@ function stripKeys(item: Record<string, unknown>): CachedMapping {
   return rest as unknown as CachedMapping;
 }
 
-const animeKey = (malId: number) => ({ seasonKey: `ANIME#${malId}`, sk: 'INFO' });
+const animeKey = animeInfoKey;
 /** Facts about airing shows go stale; refetch them after a day (finished ones after 30). */
 export function animeInfoIsFresh(info: AnimeInfo & { fetchedAt?: string }, now = Date.now()): boolean {
   if (!info.fetchedAt) return false;

@@ -51,6 +51,7 @@ import { planRevert } from './revert';
 import { refreshStats } from './stats';
 import { DEFAULT_SETTINGS } from '#contract/settings';
 import { componentLogger, errorFields } from '../shared/logger';
+import { rulesBySeason, settingsOverrides, type SyncRules } from './rules';
 
 const log = componentLogger('sync-worker');
 
@@ -98,11 +99,16 @@ export function allSeasons(history: { seasons: CrSeason[]; movies: CrSeason[] })
   return [...history.seasons, ...history.movies];
 }
 
-function plannerSeason(season: CrSeason): PlannerSeason {
+/** A season for the planner under its rules: only episodes watched after `watchedAfter`, settings overridden. */
+function plannerSeason(season: CrSeason, rules: SyncRules | undefined): PlannerSeason {
+  const after = rules?.watchedAfter ?? null;
   return {
     seasonKey: season.seasonKey,
     seriesId: season.seriesId,
-    episodes: season.episodes.map((e) => ({ number: e.number, progress: e.progress, fullyWatched: e.fullyWatched, firstWatchedAt: e.firstWatchedAt, lastWatchedAt: e.lastWatchedAt })),
+    episodes: season.episodes
+      .filter((e) => after === null || e.lastWatchedAt >= after)
+      .map((e) => ({ number: e.number, progress: e.progress, fullyWatched: e.fullyWatched, firstWatchedAt: e.firstWatchedAt, lastWatchedAt: e.lastWatchedAt })),
+    overrides: settingsOverrides(rules),
   };
 }
 
@@ -247,7 +253,10 @@ export class SyncRun {
     await this.setPhase('PLANNING');
     const matchedIds = [...new Set([...matches.values()].filter((m) => !m.needsReview && m.malId !== null).flatMap((m) => m.segments.map((s) => s.malId)))];
     const anime = await this.animeInfo(session, matchedIds, titles);
-    const plan = planChanges({ jobId: this.jobId, seasons: seasons.map(plannerSeason), matches, list, anime, settings: this.settings });
+    // The user's per-series rules: a never-sync season plans nothing; the others plan under their rules.
+    const rules = rulesBySeason(await loadSeries(this.userId));
+    const planned = seasons.filter((s) => rules.get(s.seasonKey)?.neverSync !== true).map((s) => plannerSeason(s, rules.get(s.seasonKey)));
+    const plan = planChanges({ jobId: this.jobId, seasons: planned, matches, list, anime, settings: this.settings });
     this.counts.planned = plan.length;
     await savePlan(this.userId, this.jobId, this.owner, plan, { planned: plan.length, matched: this.counts.matched, needsReview: this.counts.needsReview });
     this.job.phase = 'APPLYING';
@@ -270,7 +279,8 @@ export class SyncRun {
   private async buildRevertPlan(session: MalSessionLike, revertsJobId: string): Promise<PlannedChange[]> {
     const { list } = await this.readList(session);
     await this.setPhase('PLANNING');
-    const { changes, conflicts } = planRevert(this.jobId, await historyForJob(this.userId, revertsJobId), list);
+    const rules = rulesBySeason(await loadSeries(this.userId));
+    const { changes, conflicts } = planRevert(this.jobId, await historyForJob(this.userId, revertsJobId), list, (seasonKey) => rules.get(seasonKey)?.neverSync === true);
     this.errors = appendErrors(this.errors, conflicts);
     for (const conflict of conflicts) this.reporter.error(0, changes.length, conflict);
     this.counts.planned = changes.length;
