@@ -1,7 +1,7 @@
 /**
  * The extension's typed client (client/) against the local stack: sign in through the MAL sandbox, send
- * a history in two parts, follow the job live over the real-time helper, and review a season that needs
- * it. Plus the helper's own behaviour: resubscribing after a dropped connection, and treating a silent
+ * a history in two parts, follow the job live over the real-time helper, review a season that needs it,
+ * and revert the sync. Plus the helper's own behaviour: resubscribing after a dropped connection, and treating a silent
  * connection (no `ka` within connectionTimeoutMs) as dead.
  */
 import { once } from 'node:events';
@@ -18,6 +18,7 @@ import {
   OnSyncProgressDocument,
   ProcessHistoryDocument,
   RealtimeConnection,
+  RevertSyncDocument,
   SeriesDocument,
   StartLoginDocument,
   SyncJobDocument,
@@ -74,7 +75,7 @@ describe('the extension client', () => {
     for (const c of clients.splice(0)) c.close();
   });
 
-  it('signs in, sends a history in parts, follows progress live and reviews a match', async () => {
+  it('signs in, sends a history in parts, follows progress live, reviews a match and reverts the sync', async () => {
     const api = client();
     clients.push(api);
     await expect(api.request(MeDocument, {})).rejects.toThrow(/not signed in/);
@@ -111,6 +112,15 @@ describe('the extension client', () => {
     const chosen = candidates.matchCandidates[0]?.malId ?? frieren.malId!;
     const confirmed = await api.request(ConfirmMatchDocument, { input: { seasonKey: review!.seasonKey, malId: chosen } });
     expect(confirmed.confirmMatch).toMatchObject({ seasonKey: review!.seasonKey, malId: chosen, source: 'USER', needsReview: false });
+
+    // Undo the sync: a revert job, followed live like the sync; Frieren (added by the sync) leaves the list.
+    const reverted = await api.request(RevertSyncDocument, { jobId });
+    expect(reverted.revertSync).toMatchObject({ revertsJobId: jobId, status: 'QUEUED' });
+    const revertJob = reverted.revertSync.jobId;
+    await until(() => events, (e) => e.some((x) => x.jobId === revertJob && x.status === 'SUCCEEDED'), 30_000);
+    const revertDone = await api.request(SyncJobDocument, { id: revertJob });
+    expect(revertDone.syncJob?.status).toBe('SUCCEEDED');
+    expect(stack.malSandbox!.getList('clientflow').map((e) => e.animeId)).not.toContain(frieren.malId);
 
     // API errors arrive typed.
     const refused = await api.request(ConfirmMatchDocument, { input: { seasonKey: 'not-mine', malId: 1 } }).catch((e: unknown) => e);
