@@ -81,6 +81,21 @@ describe('setSeriesRules', () => {
     expect(list[jjkId]).toMatchObject({ status: 'watching', episodes: 2 });
     expect(list[frierenId]).toMatchObject({ status: 'watching', episodes: 20 });
 
+    // Exported with the series, and restored by an import.
+    const exported = await gql(stack, 'query { exportData }', {}, user.headers);
+    expect(exported.errors).toBeUndefined();
+    const mover = await signIn(stack, 'rulemover');
+    const imported = await gql(stack, 'mutation($d: AWSJSON!) { importData(data: $d) { series } }', { d: exported.data!.exportData }, mover.headers);
+    expect(imported.errors).toBeUndefined();
+    const restored = (await gql(stack, SERIES, {}, mover.headers)).data!.series.items as Array<Record<string, any>>;
+    expect(restored.find((s) => s.seriesId === 'GJJK')!.rules).toEqual({ neverSync: true });
+    expect(restored.find((s) => s.seriesId === 'GFRIEREN')!.seasons[0].rules).toEqual({ markCompleted: false, watchedAfter: '2026-03-01T00:00:00.000Z' });
+    // An import with a malformed rule is refused, naming it.
+    const doc = JSON.parse(exported.data!.exportData as string);
+    doc.tables['series-data'].find((i: { sk: string }) => i.sk === 'SERIES#GJJK').rules = { neverSync: 'yes' };
+    const refused = await gql(stack, 'mutation($d: AWSJSON!) { importData(data: $d) { series } }', { d: JSON.stringify(doc) }, mover.headers);
+    expect(refused.errors?.[0]).toMatchObject({ errorType: 'ValidationError', message: expect.stringContaining('neverSync') });
+
     // The date rule dropped, the season keeps markCompleted false: all 28 watched, still not completed.
     await gql(stack, SET_RULES, { items: [{ seriesId: 'GFRIEREN', seasonKey: frierenSeason, rules: { markCompleted: false } }] }, user.headers);
     await sync(user.headers, later);
