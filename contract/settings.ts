@@ -16,7 +16,8 @@ export interface SyncSettings {
 export const DEFAULT_SETTINGS: SyncSettings = {
   watchedThreshold: 0.85,
   autoAcceptMatches: true,
-  autoAcceptThreshold: 0.85,
+  // The matcher's fitted operating point (AUTO_ACCEPT_THRESHOLD); test/matching keeps the two equal.
+  autoAcceptThreshold: 0.907,
   updateDroppedAndOnHold: false,
   markCompleted: true,
   setDates: true,

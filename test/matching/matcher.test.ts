@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogCandidateSource, loadCatalog } from '../../functions/matching/catalog-source';
 import { InMemoryMappingCache } from '../../functions/matching/cache';
-import { Matcher } from '../../functions/matching/matcher';
+import { DEFAULT_SETTINGS } from '#contract/settings';
+import { DEFAULT_AUTO_ACCEPT_THRESHOLD, Matcher } from '../../functions/matching/matcher';
 import { buildQueries, MAL_QUERY_MAX } from '../../functions/matching/queries';
 import { CHOICE_FEATURES, CONFIDENCE_FEATURES, decide, FITTED_MODEL } from '../../functions/matching/model';
 import type { CandidateSource, MalAnimeDetails, MalCandidate } from '../../functions/matching/types';
@@ -205,6 +206,11 @@ describe('model', () => {
     franchise: new Set(franchise),
     title,
     laterSpread: 0,
+  });
+
+  it('the settings default auto-accept threshold is the fitted one (one truth)', () => {
+    expect(DEFAULT_SETTINGS.autoAcceptThreshold).toBe(FITTED_MODEL.autoAcceptThreshold);
+    expect(DEFAULT_AUTO_ACCEPT_THRESHOLD).toBe(FITTED_MODEL.autoAcceptThreshold);
   });
 
   it('uses the committed weights with one coefficient per feature', () => {
