@@ -9,7 +9,7 @@ import { DATA_SOURCES, findDataSource, type LambdaFunctionId } from '#contract/d
 import { FUNCTIONS, type FunctionId } from '#contract/functions';
 import { physicalTableName, type TableId } from '#contract/tables';
 import { executeDynamoDBRequest } from './dynamodb-datasource';
-import { runAsFunction } from '../grants';
+import { AccessDeniedException, runAsFunction } from '../grants';
 import type { AppSyncContext, DataSourceInvoker } from './executor';
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
@@ -46,7 +46,19 @@ export function createDataSourceInvoker(options: {
     const definition = findDataSource(name);
     if (!definition) return { error: { type: 'InvalidRequest', message: `unknown data source ${name}` } };
     if (definition.kind === 'dynamodb') {
-      return executeDynamoDBRequest(options.dynamodb, physicalTableName(definition.table, options.stage), request, logicalToPhysical);
+      const own = physicalTableName(definition.table, options.stage);
+      // CDK grants a DynamoDB data source's role its own table only: a batch or transaction naming
+      // another table is refused as IAM would (ctx.error type DynamoDB:AccessDeniedException).
+      const ownTableOnly = (logical: string) => {
+        const physical = logicalToPhysical(logical);
+        if (physical !== own) {
+          throw new AccessDeniedException(
+            `User: arn:aws:sts::000000000000:assumed-role/${name}ServiceRole/APPSYNC_ASSUME_ROLE is not authorized to perform: dynamodb:* on resource: arn:aws:dynamodb:us-east-1:000000000000:table/${physical} because no identity-based policy allows it`,
+          );
+        }
+        return physical;
+      };
+      return executeDynamoDBRequest(options.dynamodb, own, request, ownTableOnly);
     }
     if (definition.kind === 'none') {
       const payload = (request as { payload?: unknown } | null)?.payload;
