@@ -8,3 +8,11 @@ export interface LambdaEvent<Field extends string = string, Args = Record<string
   userId: string | null;
   args: Args;
 }
+
+/** Fields whose only input is the caller. */
+export type NoArgs = Record<string, never>;
+
+/** Fields that act on the caller's own session (the request's `authorization` header). */
+export interface SessionTokenArgs {
+  sessionToken: string;
+}

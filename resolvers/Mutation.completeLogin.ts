@@ -4,9 +4,10 @@
  */
 import type { Context } from '@aws-appsync/utils';
 import type { MutationCompleteLoginArgs } from '../generated/graphql';
+import type { LambdaEvent } from '#contract/lambda-events';
 
 export function request(ctx: Context<MutationCompleteLoginArgs>) {
-  return { operation: 'Invoke', payload: { field: 'completeLogin', code: ctx.args.code, state: ctx.args.state, loginSecret: ctx.args.loginSecret } };
+  return { operation: 'Invoke', payload: { field: 'completeLogin', userId: null, args: { code: ctx.args.code, state: ctx.args.state, loginSecret: ctx.args.loginSecret } } satisfies LambdaEvent<'completeLogin', MutationCompleteLoginArgs> };
 }
 
 export { lambdaResponse as response } from './lib/response';

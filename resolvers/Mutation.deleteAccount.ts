@@ -5,9 +5,10 @@
 import type { Context } from '@aws-appsync/utils';
 import { callerUserId, endSubscriptions } from './lib/identity';
 import { lambdaResponse } from './lib/response';
+import type { LambdaEvent, NoArgs } from '#contract/lambda-events';
 
 export function request(ctx: Context) {
-  return { operation: 'Invoke', payload: { field: 'deleteAccount', userId: callerUserId(ctx) } };
+  return { operation: 'Invoke', payload: { field: 'deleteAccount', userId: callerUserId(ctx), args: {} } satisfies LambdaEvent<'deleteAccount', NoArgs> };
 }
 
 export function response(ctx: Context) {

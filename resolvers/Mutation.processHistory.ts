@@ -6,9 +6,10 @@
 import type { Context } from '@aws-appsync/utils';
 import type { MutationProcessHistoryArgs } from '../generated/graphql';
 import { callerUserId } from './lib/identity';
+import type { LambdaEvent } from '#contract/lambda-events';
 
 export function request(ctx: Context<MutationProcessHistoryArgs>) {
-  return { operation: 'Invoke', payload: { userId: callerUserId(ctx), input: ctx.args.input } };
+  return { operation: 'Invoke', payload: { field: 'processHistory', userId: callerUserId(ctx), args: { input: ctx.args.input } } satisfies LambdaEvent<'processHistory', MutationProcessHistoryArgs> };
 }
 
 export { lambdaResponse as response } from './lib/response';

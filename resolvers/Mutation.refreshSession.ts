@@ -5,9 +5,10 @@
 import type { Context } from '@aws-appsync/utils';
 import { callerSessionId, callerUserId, endSubscriptions } from './lib/identity';
 import { lambdaResponse } from './lib/response';
+import type { LambdaEvent, SessionTokenArgs } from '#contract/lambda-events';
 
 export function request(ctx: Context) {
-  return { operation: 'Invoke', payload: { field: 'refreshSession', userId: callerUserId(ctx), sessionToken: ctx.request.headers.authorization } };
+  return { operation: 'Invoke', payload: { field: 'refreshSession', userId: callerUserId(ctx), args: { sessionToken: ctx.request.headers.authorization } } satisfies LambdaEvent<'refreshSession', SessionTokenArgs> };
 }
 
 export function response(ctx: Context) {

@@ -4,9 +4,10 @@
  */
 import type { Context } from '@aws-appsync/utils';
 import type { MutationStartLoginArgs } from '../generated/graphql';
+import type { LambdaEvent } from '#contract/lambda-events';
 
 export function request(ctx: Context<MutationStartLoginArgs>) {
-  return { operation: 'Invoke', payload: { field: 'startLogin', redirectUri: ctx.args.redirectUri, loginSecretHash: ctx.args.loginSecretHash } };
+  return { operation: 'Invoke', payload: { field: 'startLogin', userId: null, args: { redirectUri: ctx.args.redirectUri, loginSecretHash: ctx.args.loginSecretHash } } satisfies LambdaEvent<'startLogin', MutationStartLoginArgs> };
 }
 
 export { lambdaResponse as response } from './lib/response';

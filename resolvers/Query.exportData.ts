@@ -4,9 +4,10 @@
  */
 import type { Context } from '@aws-appsync/utils';
 import { callerUserId } from './lib/identity';
+import type { LambdaEvent, NoArgs } from '#contract/lambda-events';
 
 export function request(ctx: Context) {
-  return { operation: 'Invoke', payload: { field: 'exportData', userId: callerUserId(ctx) } };
+  return { operation: 'Invoke', payload: { field: 'exportData', userId: callerUserId(ctx), args: {} } satisfies LambdaEvent<'exportData', NoArgs> };
 }
 
 export { lambdaResponse as response } from './lib/response';

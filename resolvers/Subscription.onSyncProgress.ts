@@ -7,12 +7,13 @@
 import { extensions, util, type Context } from '@aws-appsync/utils';
 import type { SubscriptionOnSyncProgressArgs } from '../generated/graphql';
 import { callerSessionId, callerUserId } from './lib/identity';
+import type { LambdaEvent, SessionTokenArgs } from '#contract/lambda-events';
 
 export function request(ctx: Context<SubscriptionOnSyncProgressArgs>) {
   // Checked before anything else so that a caller without a session is refused at `start`. The session
   // itself is then checked: the authorizer's answer may be a cached one from before a sign-out, and a
   // subscription opened on it would outlive the session's invalidation.
-  return { operation: 'Invoke', payload: { field: 'checkSession', userId: callerUserId(ctx), sessionToken: ctx.request.headers.authorization } };
+  return { operation: 'Invoke', payload: { field: 'checkSession', userId: callerUserId(ctx), args: { sessionToken: ctx.request.headers.authorization } } satisfies LambdaEvent<'checkSession', SessionTokenArgs> };
 }
 
 export function response(ctx: Context<SubscriptionOnSyncProgressArgs>) {

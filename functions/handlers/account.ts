@@ -1,23 +1,20 @@
 /** AccountFunction: export, import and deletion of all of a user's data. */
-import { apiHandler } from '../shared/handler';
-import { ValidationError } from '../shared/errors';
+import type { MutationImportDataArgs } from '../../generated/graphql';
+import type { NoArgs } from '#contract/lambda-events';
+import { fieldHandler, signedIn } from '../shared/handler';
 import { deleteUserData, exportUserData, importUserData } from '../account/user-data';
 
-export type AccountEvent =
-  | { field: 'exportData'; userId: string }
-  | { field: 'importData'; userId: string; data: unknown }
-  | { field: 'deleteAccount'; userId: string };
+export interface AccountArgs {
+  exportData: NoArgs;
+  importData: MutationImportDataArgs;
+  deleteAccount: NoArgs;
+}
 
-export const handler = apiHandler('account', async (event: AccountEvent) => {
-  switch (event.field) {
-    case 'exportData':
-      return JSON.stringify(await exportUserData(event.userId));
-    case 'importData':
-      return importUserData(event.userId, event.data);
-    case 'deleteAccount':
-      await deleteUserData(event.userId);
-      return true;
-    default:
-      throw new ValidationError('unknown account operation');
-  }
+export const handler = fieldHandler<AccountArgs>('account', {
+  exportData: async (userId) => JSON.stringify(await exportUserData(signedIn(userId))),
+  importData: async (userId, args) => importUserData(signedIn(userId), args.data),
+  deleteAccount: async (userId) => {
+    await deleteUserData(signedIn(userId));
+    return true;
+  },
 });

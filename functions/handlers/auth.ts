@@ -2,30 +2,23 @@
  * AuthFunction: the sign-in fields. The event is the resolver's payload; it carries the session token for
  * refresh/sign-out and the client's login secret, so it is never logged.
  */
-import { apiHandler } from '../shared/handler';
-import { ValidationError } from '../shared/errors';
+import type { MutationCompleteLoginArgs, MutationStartLoginArgs } from '../../generated/graphql';
+import type { SessionTokenArgs } from '#contract/lambda-events';
+import { fieldHandler, signedIn } from '../shared/handler';
 import { checkSession, completeLogin, refreshSession, signOut, startLogin } from '../auth/login';
 
-export type AuthEvent =
-  | { field: 'startLogin'; redirectUri: string; loginSecretHash: string }
-  | { field: 'completeLogin'; code: string; state: string; loginSecret: string }
-  | { field: 'refreshSession'; userId: string; sessionToken: string }
-  | { field: 'signOut'; userId: string; sessionToken: string }
-  | { field: 'checkSession'; userId: string; sessionToken: string };
+export interface AuthArgs {
+  startLogin: MutationStartLoginArgs;
+  completeLogin: MutationCompleteLoginArgs;
+  refreshSession: SessionTokenArgs;
+  signOut: SessionTokenArgs;
+  checkSession: SessionTokenArgs;
+}
 
-export const handler = apiHandler('auth', async (event: AuthEvent) => {
-  switch (event.field) {
-    case 'startLogin':
-      return startLogin(event.redirectUri, event.loginSecretHash);
-    case 'completeLogin':
-      return completeLogin(event.code, event.state, event.loginSecret);
-    case 'refreshSession':
-      return refreshSession(event.sessionToken, event.userId);
-    case 'signOut':
-      return signOut(event.sessionToken, event.userId);
-    case 'checkSession':
-      return checkSession(event.sessionToken, event.userId);
-    default:
-      throw new ValidationError('unknown auth operation');
-  }
+export const handler = fieldHandler<AuthArgs>('auth', {
+  startLogin: async (_userId, args) => startLogin(args.redirectUri, args.loginSecretHash),
+  completeLogin: async (_userId, args) => completeLogin(args.code, args.state, args.loginSecret),
+  refreshSession: async (userId, args) => refreshSession(args.sessionToken, signedIn(userId)),
+  signOut: async (userId, args) => signOut(args.sessionToken, signedIn(userId)),
+  checkSession: async (userId, args) => checkSession(args.sessionToken, signedIn(userId)),
 });

@@ -1,14 +1,16 @@
 /**
- * AppSync Lambda data source for Mutation.processHistory. The resolver passes `{userId, input}` with the
- * caller's id from the authorizer, never from the arguments.
+ * AppSync Lambda data source for Mutation.processHistory. The resolver passes `{field, userId, args}` with
+ * the caller's id from the authorizer, never from the arguments.
  */
-import { apiHandler } from '../shared/handler';
+import type { MutationProcessHistoryArgs } from '../../generated/graphql';
+import { fieldHandler, signedIn } from '../shared/handler';
 import { sendSyncMessage } from '../shared/sync-queue';
 import { processHistory, type ProcessHistoryInput } from '../sync/process-history';
 
-export interface HistoryEvent {
-  userId: string;
-  input: ProcessHistoryInput;
+export interface HistoryArgs {
+  processHistory: MutationProcessHistoryArgs;
 }
 
-export const handler = apiHandler('history', (event: HistoryEvent) => processHistory(event.userId, event.input, { enqueue: sendSyncMessage }));
+export const handler = fieldHandler<HistoryArgs>('history', {
+  processHistory: (userId, args) => processHistory(signedIn(userId), args.input as unknown as ProcessHistoryInput, { enqueue: sendSyncMessage }),
+});

@@ -1,17 +1,14 @@
-/** MalFunction: public MAL anime info and direct changes to the caller's MAL list. */
-import { apiHandler } from '../shared/handler';
-import { ValidationError } from '../shared/errors';
+/** MalFunction: MAL anime info and direct changes to the caller's MAL list. */
+import type { MutationUpdateSeriesStatusArgs, QueryMalAnimeArgs } from '../../generated/graphql';
+import { fieldHandler, signedIn } from '../shared/handler';
 import { getMalAnime, updateSeriesStatus, type SeriesStatusInput } from '../catalog/mal-anime';
 
-export type MalEvent = { field: 'malAnime'; userId: string; malId: number } | { field: 'updateSeriesStatus'; userId: string; input: SeriesStatusInput };
+export interface MalArgs {
+  malAnime: QueryMalAnimeArgs;
+  updateSeriesStatus: MutationUpdateSeriesStatusArgs;
+}
 
-export const handler = apiHandler('mal', async (event: MalEvent) => {
-  switch (event.field) {
-    case 'malAnime':
-      return getMalAnime(event.userId, event.malId);
-    case 'updateSeriesStatus':
-      return updateSeriesStatus(event.userId, event.input);
-    default:
-      throw new ValidationError('unknown MAL operation');
-  }
+export const handler = fieldHandler<MalArgs>('mal', {
+  malAnime: (userId, args) => getMalAnime(signedIn(userId), args.malId),
+  updateSeriesStatus: (userId, args) => updateSeriesStatus(signedIn(userId), args.input as SeriesStatusInput),
 });

@@ -4,8 +4,7 @@
  */
 import type { MutationCancelSyncArgs, MutationConfirmMatchArgs, MutationRetrySyncArgs, MutationRevertSyncArgs, MutationSetSeriesRulesArgs, QueryMatchCandidatesArgs } from '../../generated/graphql';
 import { malSessionForUser } from '../auth/mal-tokens';
-import { fieldHandler } from '../shared/handler';
-import { UnauthorizedError } from '../shared/errors';
+import { fieldHandler, signedIn } from '../shared/handler';
 import { sendSyncMessage } from '../shared/sync-queue';
 import { cancelSync, confirmMatch, jobPlan, matchCandidates, retrySync, type ConfirmMatchInput } from '../sync/control';
 import { revertSync } from '../sync/revert';
@@ -22,18 +21,12 @@ export interface SyncControlArgs {
   jobPlan: { jobId: string };
 }
 
-/** Every field here acts for a signed-in user. */
-function caller(userId: string | null): string {
-  if (!userId) throw new UnauthorizedError();
-  return userId;
-}
-
 export const handler = fieldHandler<SyncControlArgs>('sync-control', {
-  cancelSync: (userId, args) => cancelSync(caller(userId), args.jobId ?? ''),
-  retrySync: (userId, args) => retrySync(caller(userId), args.jobId ?? '', { enqueue: sendSyncMessage }),
-  revertSync: (userId, args) => revertSync(caller(userId), args.jobId ?? '', args.dryRun === true, { enqueue: sendSyncMessage }),
-  setSeriesRules: (userId, args) => setSeriesRules(caller(userId), args.items),
-  confirmMatch: (userId, args) => confirmMatch(caller(userId), args.input as ConfirmMatchInput, { session: malSessionForUser }),
-  matchCandidates: (userId, args) => matchCandidates(caller(userId), args.seasonKey ?? '', { session: malSessionForUser }),
-  jobPlan: (userId, args) => jobPlan(caller(userId), args.jobId ?? ''),
+  cancelSync: (userId, args) => cancelSync(signedIn(userId), args.jobId ?? ''),
+  retrySync: (userId, args) => retrySync(signedIn(userId), args.jobId ?? '', { enqueue: sendSyncMessage }),
+  revertSync: (userId, args) => revertSync(signedIn(userId), args.jobId ?? '', args.dryRun === true, { enqueue: sendSyncMessage }),
+  setSeriesRules: (userId, args) => setSeriesRules(signedIn(userId), args.items),
+  confirmMatch: (userId, args) => confirmMatch(signedIn(userId), args.input as ConfirmMatchInput, { session: malSessionForUser }),
+  matchCandidates: (userId, args) => matchCandidates(signedIn(userId), args.seasonKey ?? '', { session: malSessionForUser }),
+  jobPlan: (userId, args) => jobPlan(signedIn(userId), args.jobId ?? ''),
 });

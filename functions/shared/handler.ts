@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LambdaEvent } from '#contract/lambda-events';
-import { ApiError, ValidationError, type HandlerResult } from './errors';
+import { ApiError, UnauthorizedError, ValidationError, type HandlerResult } from './errors';
 import { MalBadRequestError, MalBlockedError, MalNotFoundError, MalReloginRequiredError, MalThrottledError, MalUnavailableError } from '../mal/errors';
 import { METRIC } from '#contract/metrics';
 import { emitMetric } from './metrics';
@@ -60,4 +60,10 @@ export function fieldHandler<Args extends object>(name: string, routes: FieldRou
     if (!route) throw new ValidationError(`${name} does not serve field ${String(event.field)}`);
     return route(event.userId, event.args);
   });
+}
+
+/** The caller of a field that acts for a signed-in user (the resolver passes it from the authorizer). */
+export function signedIn(userId: string | null): string {
+  if (!userId) throw new UnauthorizedError();
+  return userId;
 }
