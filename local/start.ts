@@ -52,19 +52,25 @@ try {
   console.error(`npm start: ${(error as Error).message}`);
   process.exit(1);
 }
-// Loaded after the build check, so a failing build is reported before the stack's modules load.
+// DynamoDB Local (a JVM) starts while the stack's modules load, which takes about as long; both come
+// after the build check, so a failing build is reported first.
+const dynamodbLocal = values['dynamodb-endpoint'] ? undefined : import('./dynamodb-local').then((m) => m.startDynamoDBLocal({ dataDir: values['data-dir'] }));
+dynamodbLocal?.catch(() => {}); // reported below, once awaited
 const { startLocalStack } = await import('./stack');
 
 let stack: Awaited<ReturnType<typeof StartLocalStack>>;
+let ownDynamoDB: Awaited<NonNullable<typeof dynamodbLocal>> | undefined;
 try {
+  ownDynamoDB = await dynamodbLocal;
   stack = await startLocalStack({
     port,
     dataDir: values['data-dir'],
-    dynamodbEndpoint: values['dynamodb-endpoint'],
+    dynamodbEndpoint: values['dynamodb-endpoint'] ?? ownDynamoDB?.endpoint,
     https: values.https ? { dir: values['tls-dir'] } : false,
     ...(malCatalog ? { malSandbox: { catalog: malCatalog } } : {}),
   });
 } catch (error) {
+  await ownDynamoDB?.stop().catch(() => {});
   const e = error as NodeJS.ErrnoException;
   const reason = e.code === 'EADDRINUSE' ? `port ${port} is in use (choose another with --port or PORT)` : e.message;
   console.error(`npm start: the local stack did not start: ${reason}`);
@@ -95,9 +101,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping…');
-    stack.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    stack
+      .stop()
+      .then(() => ownDynamoDB?.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   });
 }
