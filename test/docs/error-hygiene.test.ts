@@ -101,7 +101,7 @@ describe('error hygiene', () => {
       ['completeLogin: empty code', 'mutation { completeLogin(code: "", state: "forged-state-forged-state-forged", loginSecret: "s3cret-s3cret-s3cret-s3cret-s3cret-s3cret-s3") { sessionToken } }', {}, { 'x-api-key': stack.apiKey }],
       ['processHistory: not JSON object', PROCESS, { i: { history: '[1,2]' } }, h],
       ['processHistory: bad AWSJSON', PROCESS, { i: { history: '{oops' } }, h],
-      ['processHistory: bad entry', PROCESS, { i: { history: JSON.stringify({ items: [{ seriesTitle: 'x', watchedAt: 'now' }] }) } }, h],
+      ['processHistory: list not an array', PROCESS, { i: { history: JSON.stringify({ items: { seriesTitle: 'x', watchedAt: 'now' } }) } }, h],
       ['processHistory: parts', PROCESS, { i: { history: HISTORY, part: 5, totalParts: 2 } }, h],
       ['processHistory: unknown job', PROCESS, { i: { history: HISTORY, part: 2, totalParts: 2, jobId: 'nope' } }, h],
       ['processHistory: other user', PROCESS, { i: { history: JSON.stringify({ userId: 'u-other', items: [] }) } }, h],
