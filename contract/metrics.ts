@@ -23,29 +23,6 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 /** The dimension every custom metric carries; alarms select on it. */
 export const METRIC_DIMENSION_STAGE = 'Stage';
 
-/**
- * Environment variables set by CDK on the functions (infra/) and read by the function code.
- * Only the variables a function's definition in contract/functions.ts asks for are set on it.
- */
-export const FUNCTION_ENV = {
-  /** Always: the stage name (dev, staging, prod). */
-  STAGE: 'STAGE',
-  /** `TABLE_<ID>` (e.g. TABLE_USER_TOKENS) for each table in the function's `tables` map; see tableEnvName. */
-  TABLE_PREFIX: 'TABLE_',
-  /** usesTokenKey: the KMS key (its ARN) for MAL token envelope encryption (GenerateDataKey/Decrypt); see functions/shared/token-crypto.ts. */
-  TOKEN_KMS_KEY_ID: 'TOKEN_KMS_KEY_ID',
-  /** callsMal: ARN of the Secrets Manager secret holding JSON {clientId, clientSecret, redirectUri}. */
-  MAL_SECRET_ARN: 'MAL_SECRET_ARN',
-  /** callsMal and lists the rate-limits table: the shared MAL token bucket (see functions/mal/config.ts). */
-  MAL_RATE_LIMIT_TABLE: 'MAL_RATE_LIMIT_TABLE',
-  /** sendsToSyncQueue: URL of the sync queue. */
-  SYNC_QUEUE_URL: 'SYNC_QUEUE_URL',
-  /** publishesSyncProgress: the API's GraphQL URL (IAM-signed Mutation.publishSyncProgress). */
-  APPSYNC_GRAPHQL_URL: 'APPSYNC_GRAPHQL_URL',
-} as const;
-
-/** `TABLE_USER_TOKENS` for `user-tokens`: the same rule as functions/shared/config.ts tableName(). */
-export function tableEnvName(tableId: string): string {
-  return `${FUNCTION_ENV.TABLE_PREFIX}${tableId.toUpperCase().split('-').join('_')}`;
-}
+/** The environment names (env.ts), also read here by the infrastructure that sets them. */
+export { FUNCTION_ENV, tableEnvName } from './env';
 

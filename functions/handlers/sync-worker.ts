@@ -11,19 +11,20 @@ import { currentLocalSyncQueue, sendSyncMessage, type SqsBatchResponse, type Sqs
 import { DEFAULT_LEASE_MS, runSyncJob, type WorkerDeps } from '../sync/worker';
 import type { PublishProgress } from '../sync/progress';
 import { componentLogger, errorFields } from '../shared/logger';
+import { ENV, env, envNumber } from '../shared/config';
 
 const log = componentLogger('sync-worker');
 
 /** Progress goes out through the API's IAM-only mutation when its URL is configured. */
 function progressPublisher(): PublishProgress | undefined {
-  const url = process.env.APPSYNC_GRAPHQL_URL;
-  const accessKeyId = process.env.SYNC_PROGRESS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = process.env.SYNC_PROGRESS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY;
+  const url = env(ENV.APPSYNC_GRAPHQL_URL);
+  const accessKeyId = env(ENV.SYNC_PROGRESS_ACCESS_KEY_ID) ?? env(ENV.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = env(ENV.SYNC_PROGRESS_SECRET_ACCESS_KEY) ?? env(ENV.AWS_SECRET_ACCESS_KEY);
   if (!url || !accessKeyId || !secretAccessKey) return undefined;
-  const sessionToken = process.env.SYNC_PROGRESS_ACCESS_KEY_ID ? undefined : process.env.AWS_SESSION_TOKEN;
-  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const sessionToken = env(ENV.SYNC_PROGRESS_ACCESS_KEY_ID) ? undefined : env(ENV.AWS_SESSION_TOKEN);
+  const region = env(ENV.AWS_REGION) ?? 'us-east-1';
   // The local stack's --https certificate is self-signed: the worker trusts it as any client must.
-  const caFile = process.env.SYNC_PROGRESS_CA_FILE;
+  const caFile = env(ENV.SYNC_PROGRESS_CA_FILE);
   const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
   return (event) => publishSyncProgress(url, region, { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }, event, { ca });
 }
@@ -43,7 +44,7 @@ const BUSY_RETRY_SECONDS = 60;
 let sqs: SQSClient | undefined;
 
 async function retrySoon(receiptHandle: string | undefined): Promise<void> {
-  const queueUrl = process.env.SYNC_QUEUE_URL;
+  const queueUrl = env(ENV.SYNC_QUEUE_URL);
   if (!queueUrl || !receiptHandle) return;
   sqs ??= new SQSClient({});
   await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: BUSY_RETRY_SECONDS })).catch((error) => {
@@ -55,7 +56,7 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
   const deps: WorkerDeps = {
     session: malSessionForUser,
     publish: progressPublisher(),
-    leaseMs: Number(process.env.SYNC_LEASE_MS) || DEFAULT_LEASE_MS,
+    leaseMs: envNumber(ENV.SYNC_LEASE_MS, DEFAULT_LEASE_MS),
     signal: currentLocalSyncQueue()?.abort.signal,
     // A job paused while MAL blocks us comes back as a new, delayed message (not a redelivery: those
     // count towards the dead-letter queue's receive limit).

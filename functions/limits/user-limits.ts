@@ -11,6 +11,7 @@ import { tableName } from '../shared/config';
 import { LimitExceededError } from '../shared/errors';
 import { userLimitBucket } from '#contract/keys';
 import { REQUESTS_PER_MINUTE } from '#contract/user-limits';
+import { ENV, env } from '../shared/config';
 
 export interface WindowLimit {
   limit: number;
@@ -45,13 +46,13 @@ export const SIZE_LIMITS = {
 } as const;
 
 function envName(name: string): string {
-  return `LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  return `${ENV.LIMIT_PREFIX}${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
 /** The limit in force (an operator or a test may lower it with LIMIT_REQUESTS_PER_MINUTE etc.). */
 export function windowLimit(name: WindowLimitName): WindowLimit {
   const base = WINDOW_LIMITS[name];
-  const override = Number(process.env[envName(name)]);
+  const override = Number(env(envName(name)));
   return Number.isFinite(override) && override > 0 ? { ...base, limit: override } : base;
 }
 

@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MalClient, MAL_DEFAULT_API_BASE_URL, MAL_DEFAULT_AUTH_BASE_URL, type MalClientConfig, type MalClientLogger } from './client';
 import { DynamoDbTokenBucketRateLimiter } from './dynamo-rate-limiter';
 import { DEFAULT_MAL_RATE, TokenBucketRateLimiter, type RateLimiter } from './rate-limiter';
+import { environment } from '../shared/config';
 
 export class MalConfigError extends Error {
   constructor(message: string) {
@@ -37,7 +38,7 @@ export interface MalClientFromEnvOptions {
 }
 
 export function malClientConfigFromEnv(options: MalClientFromEnvOptions = {}): MalClientConfig {
-  const env = options.env ?? process.env;
+  const env = options.env ?? environment();
   const clientId = env.MAL_CLIENT_ID;
   if (!clientId) throw new MalConfigError('MAL_CLIENT_ID is not set');
   const rate = {

@@ -1,34 +1,55 @@
 /**
- * Configuration of the functions, from the environment (set by CDK in AWS and by the local stack).
- * Read lazily so that the local stack can set the environment before the first call.
+ * The functions' configuration: the one place in functions/ that reads the environment (set by CDK in
+ * AWS and by the local stack; names in contract/env.ts). Read lazily, so that the local stack can set the
+ * environment before the first call. Values a function learns at run time (the MAL client's credentials
+ * from Secrets Manager) are provided here too, never written into process.env.
  */
+import { ENV, tableEnvName, type EnvName } from '#contract/env';
 import { PROJECT, physicalTableName, type TableId } from '#contract/tables';
 
 export class ConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ConfigurationError';
   }
 }
 
+const provided = new Map<string, string>();
+
+/** A variable's value (provided at run time, else the environment's), or undefined when unset or empty. */
+export function env(name: EnvName | string): string | undefined {
+  const value = provided.get(name) ?? process.env[name];
+  return value === '' ? undefined : value;
+}
+
+/** A positive number from the environment, or `fallback` when unset or not a positive number. */
+export function envNumber(name: EnvName | string, fallback: number): number {
+  const value = Number(env(name));
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** Makes a value learnt at run time (a secret's field) readable through env() in this container. */
+export function provideEnv(name: EnvName, value: string): void {
+  provided.set(name, value);
+}
+
+/** Every variable as one object, for the configuration readers that take the whole environment. */
+export function environment(): Record<string, string | undefined> {
+  return { ...process.env, ...Object.fromEntries(provided) };
+}
+
+/** For tests that restart the local stack in one process: forget the values provided at run time. */
+export function resetProvidedEnv(): void {
+  provided.clear();
+}
+
 export function stage(): string {
-  return process.env.STAGE ?? 'local';
+  return env(ENV.STAGE) ?? 'local';
 }
 
 /** Physical table name: `TABLE_<ID>` (e.g. TABLE_USER_TOKENS) when set, else `${project}-${stage}-${id}`. */
 export function tableName(id: TableId): string {
-  const override = process.env[`TABLE_${id.toUpperCase().replace(/-/g, '_')}`];
-  return override ?? physicalTableName(id, stage());
+  return env(tableEnvName(id)) ?? physicalTableName(id, stage());
 }
 
-export function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new ConfigurationError(`environment variable ${name} is not set`);
-  return value;
-}
-
-export function optional(name: string, fallback: string): string {
-  return process.env[name] || fallback;
-}
-
-export { PROJECT };
+export { ENV, PROJECT };

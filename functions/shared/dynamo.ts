@@ -6,6 +6,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { accessCheckExtension } from './aws-access';
+import { ENV, env } from './config';
 
 /**
  * The SDK's default logger is a no-op that still has `info`, so every call deep-copies its input and
@@ -18,9 +19,9 @@ let client: DynamoDBClient | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 
 export function dynamoClientConfig() {
-  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  const endpoint = env(ENV.DYNAMODB_ENDPOINT);
   return endpoint
-    ? { endpoint, region: process.env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, extensions: [accessCheckExtension] }
+    ? { endpoint, region: env(ENV.AWS_REGION) ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, extensions: [accessCheckExtension] }
     : {};
 }
 

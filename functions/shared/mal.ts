@@ -8,7 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { MalClient, consoleJsonLogger } from '../mal/client';
 import { malClientConfigFromEnv } from '../mal/config';
 import { dynamoClientConfig } from './dynamo';
-import { ConfigurationError, tableName } from './config';
+import { ConfigurationError, ENV, env, environment, provideEnv, resetProvidedEnv, tableName } from './config';
 
 let client: Promise<MalClient> | undefined;
 
@@ -19,8 +19,8 @@ interface MalSecret {
 }
 
 async function loadSecretIntoEnv(): Promise<void> {
-  const arn = process.env.MAL_SECRET_ARN;
-  if (!arn || process.env.MAL_CLIENT_ID) return;
+  const arn = env(ENV.MAL_SECRET_ARN);
+  if (!arn || env(ENV.MAL_CLIENT_ID)) return;
   const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
   let secret: MalSecret;
   try {
@@ -29,18 +29,18 @@ async function loadSecretIntoEnv(): Promise<void> {
     throw new ConfigurationError(`the MAL client secret ${arn} is not JSON {clientId, clientSecret, redirectUri}`);
   }
   if (!secret.clientId) throw new ConfigurationError(`the MAL client secret ${arn} has no clientId`);
-  process.env.MAL_CLIENT_ID = secret.clientId;
-  if (secret.clientSecret) process.env.MAL_CLIENT_SECRET = secret.clientSecret;
-  if (secret.redirectUri && !process.env.MAL_REDIRECT_URIS) process.env.MAL_REDIRECT_URIS = secret.redirectUri;
+  provideEnv(ENV.MAL_CLIENT_ID, secret.clientId);
+  if (secret.clientSecret) provideEnv(ENV.MAL_CLIENT_SECRET, secret.clientSecret);
+  if (secret.redirectUri && !env(ENV.MAL_REDIRECT_URIS)) provideEnv(ENV.MAL_REDIRECT_URIS, secret.redirectUri);
 }
 
 export function malClient(): Promise<MalClient> {
   client ??= (async () => {
     await loadSecretIntoEnv();
     // Share the request budget across containers in AWS (and across processes locally when configured).
-    if (!process.env.MAL_RATE_LIMIT_TABLE && process.env.MAL_SHARED_RATE_LIMIT === 'true') process.env.MAL_RATE_LIMIT_TABLE = tableName('rate-limits');
+    if (!env(ENV.MAL_RATE_LIMIT_TABLE) && env(ENV.MAL_SHARED_RATE_LIMIT) === 'true') provideEnv(ENV.MAL_RATE_LIMIT_TABLE, tableName('rate-limits'));
     // Retries and refreshes are logged as one-line JSON (method, path, status; never a token).
-    return new MalClient(malClientConfigFromEnv({ dynamoDb: dynamoClientConfig(), logger: consoleJsonLogger }));
+    return new MalClient(malClientConfigFromEnv({ env: environment(), dynamoDb: dynamoClientConfig(), logger: consoleJsonLogger }));
   })();
   client.catch(() => {
     client = undefined;
@@ -50,7 +50,7 @@ export function malClient(): Promise<MalClient> {
 
 /** Redirect URIs registered with the MAL client: the only ones sign-in accepts. */
 export function allowedRedirectUris(): string[] {
-  return (process.env.MAL_REDIRECT_URIS ?? '')
+  return (env(ENV.MAL_REDIRECT_URIS) ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -59,4 +59,5 @@ export function allowedRedirectUris(): string[] {
 /** For tests that restart the stack with another MAL endpoint in one process. */
 export function resetMalClient(): void {
   client = undefined;
+  resetProvidedEnv();
 }

@@ -1,7 +1,8 @@
 /**
  * Custom metrics from a Lambda, as CloudWatch Embedded Metric Format records (names in contract/metrics.ts).
  */
-import { FUNCTION_ENV, METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, type MetricName } from '#contract/metrics';
+import { METRICS_NAMESPACE, METRIC_DIMENSION_STAGE, type MetricName } from '#contract/metrics';
+import { stage as configuredStage } from './config';
 
 /** The CloudWatch Embedded Metric Format record for one count of `name` in `stage`. */
 export function metricRecord(name: MetricName, stage: string, value = 1, timestamp = Date.now()): string {
@@ -22,6 +23,6 @@ export function metricRecord(name: MetricName, stage: string, value = 1, timesta
  * console.log: Lambda's console prefixes lines (timestamp, request id), which would hide the JSON from
  * the EMF extraction. No IAM permission is needed (it is a log line).
  */
-export function emitMetric(name: MetricName, value = 1, stage = process.env[FUNCTION_ENV.STAGE] ?? 'local'): void {
+export function emitMetric(name: MetricName, value = 1, stage = configuredStage()): void {
   process.stdout.write(`${metricRecord(name, stage, value)}\n`);
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { componentLogger, errorFields } from './logger';
+import { ENV, env } from './config';
 
 const log = componentLogger('local-sync-queue');
 
@@ -38,7 +39,7 @@ let localQueue: LocalSyncQueue | undefined;
 
 /** `delaySeconds` (SQS: at most 900) holds the message back before its first delivery. */
 export async function sendSyncMessage(message: SyncMessage, options: { delaySeconds?: number } = {}): Promise<void> {
-  const url = process.env.SYNC_QUEUE_URL;
+  const url = env(ENV.SYNC_QUEUE_URL);
   const delaySeconds = Math.min(900, Math.max(0, Math.round(options.delaySeconds ?? 0)));
   if (url) {
     sqs ??= new SQSClient({});

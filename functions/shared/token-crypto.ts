@@ -11,6 +11,7 @@ import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { authorizeAccess } from './aws-access';
+import { environment } from './config';
 
 export class TokenCryptoError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -284,7 +285,7 @@ export class TokenCrypto {
 /**
  * TOKEN_KMS_KEY_ID set → KMS (AWS); otherwise the local key file TOKEN_KEY_FILE (default `.local/token.key`).
  */
-export function createTokenCryptoFromEnv(env: NodeJS.ProcessEnv = process.env, kmsClient?: KmsLike): TokenCrypto {
+export function createTokenCryptoFromEnv(env: Record<string, string | undefined> = environment(), kmsClient?: KmsLike): TokenCrypto {
   if (env.TOKEN_KMS_KEY_ID) return new TokenCrypto(new KmsKeyProvider({ keyId: env.TOKEN_KMS_KEY_ID, client: kmsClient }));
   return new TokenCrypto(new LocalKeyFileProvider(env.TOKEN_KEY_FILE || '.local/token.key'));
 }

@@ -21,6 +21,7 @@ import type { PlannerMatch } from './planner';
 import type { ProgressReporter } from './progress';
 import { loadMatchChoices, type MatchChoice, type StoredSeasonMatch as StoredMatchBase } from './store';
 import type { SyncErrorRecord } from './types';
+import { ENV, envNumber } from '../shared/config';
 
 /** MAL episode = season episode − episodeOffset for episodes firstEpisode…lastEpisode (null: to the end). */
 export interface StoredMatchSegment {
@@ -128,7 +129,7 @@ export async function runMatchPhase(input: MatchPhaseInput): Promise<MatchPhaseO
   const source = new CachedMalSource(input.session);
   const matcher = new Matcher(source, { ...SYNC_MATCHER_OPTIONS, autoAcceptThreshold: settings.autoAcceptThreshold });
   const titleOf = (id: number) => source.seen.get(id)?.title ?? null;
-  const pace = new MatchingPace(seasons.length, input.malRatePerSecond ?? (Number(process.env.MAL_RATE_LIMIT_PER_SECOND) || 1));
+  const pace = new MatchingPace(seasons.length, input.malRatePerSecond ?? envNumber(ENV.MAL_RATE_LIMIT_PER_SECOND, 1));
   const matches = new Map<string, PlannerMatch>();
   const stored = new Map<string, StoredSeasonMatch>();
   const errors: SyncErrorRecord[] = [];

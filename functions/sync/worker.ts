@@ -16,7 +16,7 @@ import type { SeasonFacts } from '../matching/from-history';
 import { MalBadRequestError, MalBlockedError, MalError, MalNotFoundError, MalReloginRequiredError } from '../mal/errors';
 import { withRateShare } from '../mal/rate-limiter';
 import { documents } from '../shared/dynamo';
-import { tableName } from '../shared/config';
+import { ENV, envNumber, tableName } from '../shared/config';
 import { METRIC } from '#contract/metrics';
 import { emitMetric } from '../shared/metrics';
 import type { SyncSettings } from '#contract/settings';
@@ -81,8 +81,7 @@ export type RunOutcome = 'done' | 'busy' | 'skipped' | 'cancelled' | 'failed' | 
 
 /** How long a job waits while MAL blocks us (SQS delays a message by at most 900 s). */
 export function malBlockedPauseSeconds(): number {
-  const configured = Number(process.env.MAL_BLOCKED_PAUSE_SECONDS);
-  return Number.isFinite(configured) && configured > 0 ? Math.min(configured, 900) : 900;
+  return Math.min(envNumber(ENV.MAL_BLOCKED_PAUSE_SECONDS, 900), 900);
 }
 
 /** Faults (not MAL's errors) in a row after which a job is FAILED instead of redelivered again. */
