@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { malSessionForUser } from '../auth/mal-tokens';
 import { publishSyncProgress } from '../shared/progress-publisher';
-import { currentLocalSyncQueue, sendSyncMessage, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
+import { localQueueStopping, sendSyncMessage, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
 import { DEFAULT_LEASE_MS, runSyncJob, type WorkerDeps } from '../sync/worker';
 import type { PublishProgress } from '../sync/progress';
 import { componentLogger, errorFields } from '../shared/logger';
@@ -57,7 +57,7 @@ export async function handler(event: SqsEvent): Promise<SqsBatchResponse> {
     session: malSessionForUser,
     publish: progressPublisher(),
     leaseMs: envNumber(ENV.SYNC_LEASE_MS, DEFAULT_LEASE_MS),
-    signal: currentLocalSyncQueue()?.abort.signal,
+    signal: localQueueStopping(),
     // A job paused while MAL blocks us comes back as a new, delayed message (not a redelivery: those
     // count towards the dead-letter queue's receive limit).
     resumeLater: (message, delaySeconds) => sendSyncMessage(message, { delaySeconds }),
