@@ -40,6 +40,7 @@ import {
   type MalTokens,
   type MalUser,
 } from './types';
+import { componentLogger } from '../shared/logger';
 
 export const MAL_DEFAULT_AUTH_BASE_URL = 'https://myanimelist.net/v1/oauth2';
 export const MAL_DEFAULT_API_BASE_URL = 'https://api.myanimelist.net/v2';
@@ -68,10 +69,11 @@ export interface MalClientLogger {
 
 export const silentLogger: MalClientLogger = { warn() {} };
 
-/** Structured one-line JSON logs (CloudWatch-friendly). Details never include tokens. */
-export const consoleJsonLogger: MalClientLogger = {
+/** The functions' structured logger (Powertools), as the client's logger. Details never include tokens. */
+const malClientLog = componentLogger('mal-client');
+export const structuredLogger: MalClientLogger = {
   warn(message, details) {
-    console.warn(JSON.stringify({ level: 'warn', component: 'mal-client', message, ...details }));
+    malClientLog.warn(message, details);
   },
 };
 

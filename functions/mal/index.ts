@@ -5,7 +5,7 @@ export {
   createPkceVerifier,
   normalizeSearchQuery,
   silentLogger,
-  consoleJsonLogger,
+  structuredLogger,
   DEFAULT_RETRY,
   DEFAULT_ANIME_FIELDS,
   DEFAULT_DETAIL_FIELDS,

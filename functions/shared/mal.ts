@@ -5,7 +5,7 @@
  * locally from MAL_CLIENT_ID / MAL_CLIENT_SECRET / MAL_REDIRECT_URIS, set by the local stack.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MalClient, consoleJsonLogger } from '../mal/client';
+import { MalClient, structuredLogger } from '../mal/client';
 import { malClientConfigFromEnv } from '../mal/config';
 import { dynamoClientConfig } from './dynamo';
 import { ConfigurationError, ENV, env, environment, provideEnv, resetProvidedEnv, tableName } from './config';
@@ -40,7 +40,7 @@ export function malClient(): Promise<MalClient> {
     // Share the request budget across containers in AWS (and across processes locally when configured).
     if (!env(ENV.MAL_RATE_LIMIT_TABLE) && env(ENV.MAL_SHARED_RATE_LIMIT) === 'true') provideEnv(ENV.MAL_RATE_LIMIT_TABLE, tableName('rate-limits'));
     // Retries and refreshes are logged as one-line JSON (method, path, status; never a token).
-    return new MalClient(malClientConfigFromEnv({ env: environment(), dynamoDb: dynamoClientConfig(), logger: consoleJsonLogger }));
+    return new MalClient(malClientConfigFromEnv({ env: environment(), dynamoDb: dynamoClientConfig(), logger: structuredLogger }));
   })();
   client.catch(() => {
     client = undefined;

@@ -17,6 +17,9 @@ import type { MalAnime } from '../mal/types';
 import type { CandidateSource, MalAnimeDetails, MalCandidate } from '../matching/types';
 import type { AnimeInfo } from './planner';
 import { candidateOf, detailsOf, type MalSessionLike } from './mal-source';
+import { componentLogger } from '../shared/logger';
+
+const log = componentLogger('mal-cache');
 
 const DAY_S = 86_400;
 /** Searches change when MAL adds entries; details of finished shows hardly ever change. */
@@ -90,7 +93,7 @@ function detailsTtlDays(details: MalAnimeDetails): number {
 type StoredDetails = MalAnimeDetails | { missing: true };
 
 function logCacheFault(error: unknown): void {
-  console.error(JSON.stringify({ level: 'warn', component: 'mal-cache', message: 'shared MAL cache unavailable; asking MAL', error: (error as Error)?.name }));
+  log.warn('shared MAL cache unavailable; asking MAL', { error: (error as Error)?.name });
 }
 
 export class CachedMalSource implements CandidateSource {

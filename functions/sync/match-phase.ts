@@ -22,6 +22,9 @@ import type { ProgressReporter } from './progress';
 import { loadMatchChoices, type MatchChoice, type StoredSeasonMatch as StoredMatchBase } from './store';
 import type { SyncErrorRecord } from './types';
 import { ENV, envNumber } from '../shared/config';
+import { componentLogger, errorFields } from '../shared/logger';
+
+const log = componentLogger('sync-worker');
 
 /** MAL episode = season episode − episodeOffset for episodes firstEpisode…lastEpisode (null: to the end). */
 export interface StoredMatchSegment {
@@ -163,7 +166,7 @@ export async function runMatchPhase(input: MatchPhaseInput): Promise<MatchPhaseO
           const cause = (error as Error).cause;
           if (cause instanceof MalError && !isPerEntryMalError(cause)) throw cause;
           // The client sees a fixed message; operators get the fault (name and message, no token in either).
-          console.error(JSON.stringify({ level: 'error', component: 'sync-worker', jobId: input.jobId, seasonKey: key, message: 'matching failed', error: (error as Error)?.name, detail: (error as Error)?.message }));
+          log.error('matching failed', { jobId: input.jobId, seasonKey: key, ...errorFields(error) });
           errors.push({ errorType: 'InternalError', message: 'matching failed (an internal error): the season waits for review', seasonKey: key });
           entry = { seasonKey: key, fingerprint: p.fingerprint, malId: null, episodeOffset: 0, segments: [], confidence: 0, needsReview: true, title: null, explanation: 'matching failed', candidateIds: [], computedAt: new Date().toISOString(), expiresAt: new Date().toISOString() };
         }

@@ -5,6 +5,9 @@
  * and never stops the sync.
  */
 import type { SyncJobStatus, SyncPhase } from './types';
+import { componentLogger, errorFields } from '../shared/logger';
+
+const log = componentLogger('sync-progress');
 
 export interface ProgressEvent {
   jobId: string;
@@ -55,7 +58,7 @@ export class ProgressReporter {
       publish(full).then(
         () => undefined,
         (error: unknown) => {
-          if (!this.warned) console.warn(JSON.stringify({ level: 'warn', component: 'sync-progress', jobId: this.job.jobId, message: (error as Error)?.message }));
+          if (!this.warned) log.warn('progress event not published', { jobId: this.job.jobId, ...errorFields(error) });
           this.warned = true;
         },
       ),

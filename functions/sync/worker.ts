@@ -195,7 +195,7 @@ export class SyncRun {
       // unless it keeps happening, when it is recorded as FAILED with a reason and the lock is released.
       const faults = (this.job.faults ?? 0) + 1;
       const reference = randomUUID();
-      console.error(JSON.stringify({ level: 'error', component: 'sync-worker', jobId: this.jobId, reference, faults, message: 'sync run failed', error: (error as Error)?.name, detail: (error as Error)?.message }));
+      log.error('sync run failed', { jobId: this.jobId, reference, faults, ...errorFields(error) });
       if (faults >= MAX_CONSECUTIVE_FAULTS) {
         await this.finish('FAILED', [{ errorType: 'InternalError', message: `The sync failed ${faults} times in a row (an internal error, reference ${reference}); retrySync tries again` }], { faults: 0 }).catch(() => undefined);
         return 'failed';
@@ -425,7 +425,7 @@ export class SyncRun {
   private async pause(error: MalBlockedError): Promise<void> {
     const delaySeconds = malBlockedPauseSeconds();
     const pausedUntil = new Date(Date.now() + delaySeconds * 1000).toISOString();
-    console.warn(JSON.stringify({ level: 'warn', component: 'sync-worker', jobId: this.jobId, message: 'MAL is blocking requests: job paused', evidence: error.evidence, status: error.status, path: error.path }));
+    log.warn('MAL is blocking requests: job paused', { jobId: this.jobId, evidence: error.evidence, status: error.status, path: error.path });
     emitMetric(METRIC.MalBlocked);
     const record: SyncErrorRecord = { errorType: 'MalBlocked', message: `MyAnimeList is blocking AnimeLog's requests: the job is paused and resumes by itself at ${pausedUntil}` };
     this.errors = appendErrors(this.errors, [record]);
