@@ -14,13 +14,13 @@ import { normaliseTitle, stripVersionTags } from '../matching/text';
 import type { HistoryFormat, SkipReason, SkippedEntry, WatchEvent } from './types';
 
 export class HistoryFormatError extends Error {
-  override name = 'HistoryFormatError';
   constructor(
     readonly path: string,
     readonly expected: string,
     options?: { cause?: unknown },
   ) {
     super(`${path}: expected ${expected}`, options);
+    this.name = 'HistoryFormatError';
   }
 }
 

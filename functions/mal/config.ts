@@ -14,8 +14,8 @@ import { DEFAULT_MAL_RATE, TokenBucketRateLimiter, type RateLimiter } from './ra
 import { environment } from '../shared/config';
 
 export class MalConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'MalConfigError';
   }
 }

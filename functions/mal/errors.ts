@@ -34,7 +34,7 @@ export class MalError extends Error {
     super(`MAL ${details.method} ${details.path} failed:${status}${code}${message}${attempts} — ${summary}`, {
       cause: details.cause,
     });
-    this.name = new.target.name;
+    this.name = 'MalError';
     this.method = details.method;
     this.path = details.path;
     this.status = details.status;
@@ -45,24 +45,59 @@ export class MalError extends Error {
 }
 
 /** Authentication refused: bad client credentials, or a user token MAL no longer accepts. */
-export class MalAuthError extends MalError {}
+export class MalAuthError extends MalError {
+  constructor(summary: string, details: MalErrorDetails) {
+    super(summary, details);
+    this.name = 'MalAuthError';
+  }
+}
 
 /** The user's MAL authorisation is gone (refresh token revoked/expired, or refreshed token refused): sign in again. */
-export class MalReloginRequiredError extends MalAuthError {}
+export class MalReloginRequiredError extends MalAuthError {
+  constructor(summary: string, details: MalErrorDetails) {
+    super(summary, details);
+    this.name = 'MalReloginRequiredError';
+  }
+}
 
 /** MAL kept saying "slow down" (429, or 403 used as a throttle) past the retry budget. */
-export class MalThrottledError extends MalError {}
+export class MalThrottledError extends MalError {
+  constructor(summary: string, details: MalErrorDetails) {
+    super(summary, details);
+    this.name = 'MalThrottledError';
+  }
+}
 
 /** MAL is down or unreachable: 5xx, timeouts, network errors past the retry budget. */
-export class MalUnavailableError extends MalError {}
+export class MalUnavailableError extends MalError {
+  constructor(summary: string, details: MalErrorDetails) {
+    super(summary, details);
+    this.name = 'MalUnavailableError';
+  }
+}
 
-export class MalNotFoundError extends MalError {}
+export class MalNotFoundError extends MalError {
+  constructor(summary: string, details: MalErrorDetails) {
+    super(summary, details);
+    this.name = 'MalNotFoundError';
+  }
+}
 
 /** MAL refused the request as malformed (400), or the client refused to send it. */
-export class MalBadRequestError extends MalError {}
+export class MalBadRequestError extends MalError {
+  constructor(summary: string, details: MalErrorDetails) {
+    super(summary, details);
+    this.name = 'MalBadRequestError';
+  }
+}
 
 /** MAL answered something this client does not understand (unexpected status or shape). */
-export class MalResponseError extends MalError {}
+export class MalResponseError extends MalError {
+  constructor(summary: string, details: MalErrorDetails) {
+    super(summary, details);
+    this.name = 'MalResponseError';
+  }
+}
 
 /**
  * MAL is blocking this client (most likely its IP range: MAL is known to block cloud providers): an HTML
@@ -76,5 +111,6 @@ export class MalBlockedError extends MalThrottledError {
     readonly evidence: 'block-page' | '403-storm',
   ) {
     super(summary, details);
+    this.name = 'MalBlockedError';
   }
 }

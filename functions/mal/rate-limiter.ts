@@ -26,8 +26,8 @@ export interface TokenBucketOptions {
 export const DEFAULT_MAL_RATE: TokenBucketOptions = { ratePerSecond: 1, burst: 2 };
 
 export class RateLimiterConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'RateLimiterConfigError';
   }
 }

@@ -95,8 +95,8 @@ export interface MalPage<T> {
 
 /** Thrown by validators; the client wraps it in a MalResponseError naming the call. */
 export class MalShapeError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'MalShapeError';
   }
 }

@@ -42,9 +42,9 @@ export interface CatalogEntry {
 }
 
 export class CatalogLoadError extends Error {
-  override name = 'CatalogLoadError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.name = 'CatalogLoadError';
   }
 }
 

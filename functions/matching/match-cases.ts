@@ -21,13 +21,13 @@ export interface MatchCase {
 }
 
 export class MatchCaseError extends Error {
-  override name = 'MatchCaseError';
   constructor(
     message: string,
     readonly lineNumber: number,
     options?: { cause?: unknown },
   ) {
     super(`line ${lineNumber}: ${message}`, options);
+    this.name = 'MatchCaseError';
   }
 }
 

@@ -35,9 +35,9 @@ export interface MatcherOptions {
 }
 
 export class MatchingError extends Error {
-  override name = 'MatchingError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.name = 'MatchingError';
   }
 }
 
