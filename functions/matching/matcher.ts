@@ -424,8 +424,12 @@ function episodeRangeFit(range: { low: number; high: number }, candidate: Candid
   }
   if (episodes === undefined) return { fit: 0.5, offset: 0 };
   if (range.high <= episodes) return { fit: 1, offset: 0 };
-  // More CR episodes than the entry has: a split cour (the next entry continues) or the wrong entry.
-  return { fit: range.high <= episodes * 2.2 ? 0.45 : 0.15, offset: 0 };
+  // More CR episodes than the entry has: a split cour (this entry's sequel continues the count) or the
+  // wrong entry. A later cour cannot hold a season's first episode and more besides.
+  if (range.high > episodes * 2.2) return { fit: 0.15, offset: 0 };
+  if (place && place.part > 1) return { fit: 0.15, offset: 0 };
+  const continued = place && candidate.details.related_anime.some((r) => r.relation_type === 'sequel');
+  return { fit: continued ? 0.7 : 0.45, offset: 0 };
 }
 
 /**
