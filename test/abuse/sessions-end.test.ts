@@ -5,26 +5,19 @@
  * belongs to the client that started it: a leaked `code` + `state` cannot complete it without that
  * client's secret.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { LocalStack } from '../../local/stack';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { createTestUser, gql, useTestStack } from '../support/stack';
 import { createSession } from '../../functions/auth/sessions';
 import { publishSyncProgress } from '../../functions/shared/progress-publisher';
 import { RealtimeClient, quiet, tokenHeader } from '../realtime/support';
 import { COMPLETE_LOGIN, approveAs, loginSecret, startLogin } from '../support/sign-in';
 
-let stack: LocalStack;
+const stack = useTestStack({ console: false });
 const clients: RealtimeClient[] = [];
 
-beforeAll(async () => {
-  stack = await startTestStack({ console: false });
-});
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const SUBSCRIBE = 'subscription { onSyncProgress { jobId seq } }';

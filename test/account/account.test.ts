@@ -2,10 +2,9 @@
  * The user's data through GraphQL: export (no tokens), import into another account, deletion of
  * everything; public MAL info with the API key; direct MAL list changes with validation.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
@@ -19,13 +18,7 @@ const FIXTURE_ENTRIES = readFileSync(resolve(import.meta.dirname, '../../local/m
   .filter(Boolean)
   .map((line) => JSON.parse(line) as { mal_id: number; episodes?: number | null });
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ env: FAST_MAL_CLIENT });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ env: FAST_MAL_CLIENT });
 
 async function seedSeries(userId: string, seriesId: string) {
   await documents().send(

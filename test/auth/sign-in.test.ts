@@ -2,22 +2,15 @@
  * Sign in with MAL through GraphQL against the MAL sandbox: start → consent → complete, authenticated
  * calls with the session token, access-token expiry survived by refresh, sign-out, and the refusals.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, gql, useTestStack } from '../support/stack';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 import { malSessionForUser } from '../../functions/auth/mal-tokens';
 import { COMPLETE_LOGIN, START_LOGIN, approveAs, loginSecret, signIn as signInVia, startLogin as startLoginVia } from '../support/sign-in';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ env: FAST_MAL_CLIENT });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ env: FAST_MAL_CLIENT });
 
 const START = START_LOGIN;
 const COMPLETE = COMPLETE_LOGIN;

@@ -4,18 +4,11 @@
  * every argument, every input field and every enum value of the API (GraphQL's own `__` types and
  * built-in scalars excluded).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getIntrospectionQuery } from 'graphql';
-import type { LocalStack } from '../../local/stack';
-import { gql, startTestStack } from '../support/stack';
+import { gql, useTestStack } from '../support/stack';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ console: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ console: false });
 
 interface IntrospectedInput {
   name: string;

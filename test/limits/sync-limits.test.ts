@@ -3,18 +3,11 @@
  * per day. Each crossing gives LimitExceeded with when to retry; other users are served meanwhile.
  * Limits are lowered for the test through their documented LIMIT_* overrides.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { createTestUser, gql, useTestStack } from '../support/stack';
 import { PROCESS_HISTORY, day, v2Episode, waitForJob } from '../sync/support';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ env: { LIMIT_SYNC_STARTS_PER_HOUR: '3', LIMIT_HISTORY_ITEMS_PER_DAY: '40' } });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ env: { LIMIT_SYNC_STARTS_PER_HOUR: '3', LIMIT_HISTORY_ITEMS_PER_DAY: '40' } });
 
 function history(items: number, series = 'GLIM') {
   return {

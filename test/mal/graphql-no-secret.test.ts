@@ -1,20 +1,11 @@
 /** A MAL app without a client secret (MAL's app type "other") behind the whole stack: refreshes work. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
 import { loadMalTokens, saveMalTokens } from '../../functions/auth/mal-tokens';
 import { parseTokenResponse } from '../../functions/mal';
 import { signIn as signInAtMal } from './helpers';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { appType: 'other', rateLimit: false }, env: FAST_MAL_CLIENT });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ malSandbox: { appType: 'other', rateLimit: false }, env: FAST_MAL_CLIENT });
 
 describe('a MAL client without a secret', () => {
   it('refreshes an expired token with the client id alone and completes the call', async () => {

@@ -3,25 +3,18 @@
  * protocol (both auth styles), the real onSyncProgress / publishSyncProgress resolvers, and the sync
  * worker's IAM publisher over HTTP.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { LocalStack } from '../../local/stack';
-import { createTestUser, startTestStack } from '../support/stack';
+import { createTestUser, useTestStack } from '../support/stack';
 import { publishSyncProgress, ProgressPublishError, type ProgressEventInput } from '../../functions/shared/progress-publisher';
 import { signGraphQLRequest } from '../../functions/shared/iam-signer';
 import { RealtimeClient, apiKeyHeader, iamHeader, quiet, tokenHeader } from './support';
 
-let stack: LocalStack;
+const stack = useTestStack({ keepAliveMs: 150, console: false });
 const clients: RealtimeClient[] = [];
 
-beforeAll(async () => {
-  stack = await startTestStack({ keepAliveMs: 150, console: false });
-});
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 async function connect(header: Record<string, unknown>, style: 'query' | 'subprotocol' = 'query') {

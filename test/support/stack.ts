@@ -39,8 +39,7 @@ export function useTestStack(options: LocalStackOptions | (() => LocalStackOptio
   return new Proxy({} as LocalStack, {
     get(_target, property) {
       if (!running) throw new Error(`the test stack is not running (read of ${String(property)} outside the file's tests)`);
-      const value = Reflect.get(running, property, running);
-      return typeof value === 'function' ? value.bind(running) : value;
+      return Reflect.get(running, property, running);
     },
   });
 }

@@ -4,20 +4,13 @@
  * WebSocket counting up to the season total.
  */
 import { appendFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { FAST_MAL_CLIENT, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { RealtimeClient } from '../realtime/support';
 import { PROCESS_HISTORY, v2Episode, waitForJob } from './support';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
 
 /** The measured figures go to stdout, and to a file when COLD_START_REPORT names one (vitest hides passing tests' output). */
 function report(figures: unknown): void {

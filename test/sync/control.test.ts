@@ -1,17 +1,10 @@
 /** Dry run, cancel/retry and confirmMatch through GraphQL. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { PROCESS_HISTORY, SYNC_JOB, day, v2Episode, waitForJob } from './support';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
 
 const history = { data: [1, 2, 3].map((n) => v2Episode({ seriesId: 'GSG', seriesTitle: 'Steins;Gate', seasonId: 'GSG1', seasonTitle: 'Steins;Gate', episode: n, played: day(n) })) };
 

@@ -2,24 +2,15 @@
  * The sync end to end through GraphQL on the local stack: sign in with the MAL sandbox, send a realistic
  * CR history, watch progress over the WebSocket, and check MAL's list and the sync history.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { RealtimeClient } from '../realtime/support';
 import { PROCESS_HISTORY, allHistory, day, listView, v2Episode, v2Movie, waitForJob } from './support';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({
-    malSandbox: { rateLimit: false },
-    env: FAST_MAL_CLIENT,
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
+const stack = useTestStack({
+  malSandbox: { rateLimit: false },
+  env: FAST_MAL_CLIENT,
 });
 
 const FRIEREN = { seriesId: 'GFRIEREN', seriesTitle: "Frieren: Beyond Journey's End" };

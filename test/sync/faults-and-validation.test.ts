@@ -2,23 +2,14 @@
  * MAL misbehaving during a sync (429 and 5xx bursts, the access token expiring mid-sync), and malformed
  * histories refused with errors that name the problem, leaving the user's data as it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { PROCESS_HISTORY, allHistory, day, listView, v2Episode, waitForJob } from './support';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({
-    malSandbox: { rateLimit: false },
-    env: FAST_MAL_CLIENT,
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
+const stack = useTestStack({
+  malSandbox: { rateLimit: false },
+  env: FAST_MAL_CLIENT,
 });
 
 const SHOWS = [

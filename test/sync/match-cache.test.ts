@@ -4,23 +4,16 @@
  * nothing, "no match" is remembered, a confirmation is what the next sync uses, a season split over
  * several MAL entries is shown and can be set by episode range, and unknown MAL ids are refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 import { DynamoDbMappingStore } from '../../functions/sync/mapping-store';
 import { PROCESS_HISTORY, day, listView, v2Episode, waitForJob } from './support';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
 
 type Headers = Record<string, string>;
 

@@ -2,23 +2,16 @@
  * Two edges of storing a history: a series whose episode list is too long for one DynamoDB item (the
  * sync still runs and says so), and a job whose last part was stored but never queued (retrySync runs it).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalStack } from '../../local/stack';
 import { MAX_ITEM_BYTES, documents, itemSizeBytes } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 import { getJob, newJobItem, storePart } from '../../functions/sync/store';
-import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { PROCESS_HISTORY, day, listView, v2Episode, waitForJob } from './support';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useTestStack({ malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
 
 const SERIES = 'query { series(limit: 50) { items { seriesId title seasons { episodes { number } } } } }';
 
