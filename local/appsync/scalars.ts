@@ -56,25 +56,52 @@ function validIp(value: string): boolean {
   return /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(value) || /^[0-9a-fA-F:]+(\/\d{1,3})?$/.test(value);
 }
 
+/**
+ * Deepest nesting an AWSJSON value may have. Far beyond any real document (a CR history is about 6
+ * deep; processHistory itself allows 64), and low enough that parsing and copying it cannot exhaust the
+ * stack: a 100,000-deep value is refused here as invalid input, not failed on later as a fault.
+ */
+export const MAX_AWSJSON_DEPTH = 512;
+
+/** The nesting depth of a JSON text, counted without parsing it (brackets outside strings). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
+}
+
+function parseJson(text: string): unknown {
+  if (jsonDepth(text) > MAX_AWSJSON_DEPTH) throw new GraphQLError(`Invalid AWSJSON value: nested deeper than ${MAX_AWSJSON_DEPTH} levels`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GraphQLError('Invalid AWSJSON value: not valid JSON');
+  }
+}
+
 const AWSJSON = new GraphQLScalarType({
   name: 'AWSJSON',
   description: 'A JSON string; resolvers receive it parsed.',
   serialize: (value) => (typeof value === 'string' ? value : JSON.stringify(value)),
   parseValue: (value) => {
     if (typeof value !== 'string') throw new GraphQLError('Invalid AWSJSON value: expected a JSON string');
-    try {
-      return JSON.parse(value);
-    } catch {
-      throw new GraphQLError('Invalid AWSJSON value: not valid JSON');
-    }
+    return parseJson(value);
   },
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) throw new GraphQLError('Invalid AWSJSON value: expected a JSON string');
-    try {
-      return JSON.parse(ast.value);
-    } catch {
-      throw new GraphQLError('Invalid AWSJSON value: not valid JSON');
-    }
+    return parseJson(ast.value);
   },
 });
 

@@ -183,3 +183,21 @@ describe('the per-minute request limit', () => {
     expect(refused.errorInfo.retryAfterSeconds).toBeGreaterThan(0);
   });
 });
+
+describe('extreme input', () => {
+  it('answers a 100,000-deep JSON argument with a validation error naming the limit, and keeps serving', async () => {
+    const user = await createTestUser(stack);
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const history = await gql(stack, 'mutation($i: ProcessHistoryInput!) { processHistory(input: $i) { jobId } }', { i: { history: deep } }, user.headers);
+    expect(history.errors?.[0]?.message).toMatch(/nested deeper than 512 levels/);
+    expect(history.errors?.[0]?.errorType).not.toBe('InternalError');
+    const imported = await gql(stack, 'mutation($d: AWSJSON!) { importData(data: $d) { series } }', { d: deep }, user.headers);
+    expect(imported.errors?.[0]?.message).toMatch(/nested deeper than 512 levels/);
+    // A string full of brackets is not nesting.
+    const text = JSON.stringify({ data: [], note: '['.repeat(1000) });
+    const fine = await gql(stack, 'mutation($i: ProcessHistoryInput!) { processHistory(input: $i) { jobId } }', { i: { history: text, dryRun: true } }, user.headers);
+    expect(fine.errors?.[0]?.message ?? '').not.toMatch(/nested deeper/);
+    const after = await gql(stack, 'query { settings { watchedThreshold } }', {}, user.headers);
+    expect(after.errors).toBeUndefined();
+  });
+});
