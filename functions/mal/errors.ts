@@ -19,6 +19,7 @@ export interface MalErrorDetails {
 }
 
 export class MalError extends Error {
+  static readonly errorName: string = 'MalError';
   readonly method: string;
   readonly path: string;
   readonly status?: number;
@@ -34,7 +35,8 @@ export class MalError extends Error {
     super(`MAL ${details.method} ${details.path} failed:${status}${code}${message}${attempts} — ${summary}`, {
       cause: details.cause,
     });
-    this.name = 'MalError';
+    // The class's own errorName: a string, so the name survives the bundles' minification.
+    this.name = (new.target as typeof MalError).errorName;
     this.method = details.method;
     this.path = details.path;
     this.status = details.status;
@@ -46,57 +48,36 @@ export class MalError extends Error {
 
 /** Authentication refused: bad client credentials, or a user token MAL no longer accepts. */
 export class MalAuthError extends MalError {
-  constructor(summary: string, details: MalErrorDetails) {
-    super(summary, details);
-    this.name = 'MalAuthError';
-  }
+  static override readonly errorName: string = 'MalAuthError';
 }
 
 /** The user's MAL authorisation is gone (refresh token revoked/expired, or refreshed token refused): sign in again. */
 export class MalReloginRequiredError extends MalAuthError {
-  constructor(summary: string, details: MalErrorDetails) {
-    super(summary, details);
-    this.name = 'MalReloginRequiredError';
-  }
+  static override readonly errorName: string = 'MalReloginRequiredError';
 }
 
 /** MAL kept saying "slow down" (429, or 403 used as a throttle) past the retry budget. */
 export class MalThrottledError extends MalError {
-  constructor(summary: string, details: MalErrorDetails) {
-    super(summary, details);
-    this.name = 'MalThrottledError';
-  }
+  static override readonly errorName: string = 'MalThrottledError';
 }
 
 /** MAL is down or unreachable: 5xx, timeouts, network errors past the retry budget. */
 export class MalUnavailableError extends MalError {
-  constructor(summary: string, details: MalErrorDetails) {
-    super(summary, details);
-    this.name = 'MalUnavailableError';
-  }
+  static override readonly errorName: string = 'MalUnavailableError';
 }
 
 export class MalNotFoundError extends MalError {
-  constructor(summary: string, details: MalErrorDetails) {
-    super(summary, details);
-    this.name = 'MalNotFoundError';
-  }
+  static override readonly errorName: string = 'MalNotFoundError';
 }
 
 /** MAL refused the request as malformed (400), or the client refused to send it. */
 export class MalBadRequestError extends MalError {
-  constructor(summary: string, details: MalErrorDetails) {
-    super(summary, details);
-    this.name = 'MalBadRequestError';
-  }
+  static override readonly errorName: string = 'MalBadRequestError';
 }
 
 /** MAL answered something this client does not understand (unexpected status or shape). */
 export class MalResponseError extends MalError {
-  constructor(summary: string, details: MalErrorDetails) {
-    super(summary, details);
-    this.name = 'MalResponseError';
-  }
+  static override readonly errorName: string = 'MalResponseError';
 }
 
 /**
@@ -105,12 +86,12 @@ export class MalResponseError extends MalError {
  * Not the user's fault and not fixed by retrying soon: callers pause and resume later.
  */
 export class MalBlockedError extends MalThrottledError {
+  static override readonly errorName: string = 'MalBlockedError';
   constructor(
     summary: string,
     details: MalErrorDetails,
     readonly evidence: 'block-page' | '403-storm',
   ) {
     super(summary, details);
-    this.name = 'MalBlockedError';
   }
 }
