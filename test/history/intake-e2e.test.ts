@@ -155,14 +155,19 @@ describe('history intake through GraphQL', () => {
     const JOBS = 'query { syncJobs(limit: 100) { items { jobId status } } }';
     const seriesBefore = await gql(stack, SERIES, {}, user.headers);
     const jobsBefore = await gql(stack, JOBS, {}, user.headers);
-    let deep = '[]';
-    for (let i = 0; i < 1_000; i++) deep = i % 2 ? `[${deep}]` : `{"a":${deep}}`;
+    const nest = (levels: number) => {
+      let out = '[]';
+      for (let i = 0; i < levels; i++) out = i % 2 ? `[${out}]` : `{"a":${out}}`;
+      return out;
+    };
     const cases: Array<[string, string, RegExp]> = [
       ['not JSON', '{"data": [', /history|JSON/i],
       ['no list', JSON.stringify({ total: 3, meta: {} }), /input\.history/],
       ['list not an array', JSON.stringify({ data: 'nope' }), /input\.history\.data: expected array/],
       ['another user', JSON.stringify({ user_id: 'u-someone-else', data: [] }), /input\.history\.user_id/],
-      ['1,000 deep', `{"data": [], "x": ${deep}}`, /nested more than 64 levels/],
+      ['100 deep', `{"data": [], "x": ${nest(100)}}`, /nested more than 64 levels/],
+      // Past any AWSJSON argument's own bound, the value is refused before the resolver runs.
+      ['1,000 deep', `{"data": [], "x": ${nest(1_000)}}`, /nested deeper than 512 levels/],
     ];
     for (const [name, history, pattern] of cases) {
       const result = await gql(stack, PROCESS, { input: { history } }, user.headers);
