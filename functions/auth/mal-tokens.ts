@@ -75,17 +75,16 @@ function sameVersion(version: number | undefined): { condition: string; values: 
     : { condition: 'tokenVersion = :v', values: { ':v': version } };
 }
 
-async function takeRefreshLease(userId: string, version: number | undefined, owner: string): Promise<boolean> {
-  const now = Date.now();
-  const same = sameVersion(version);
+/** A conditional update of the user's token item: true when applied, false when its condition failed. */
+async function updateTokensIf(userId: string, update: { expression: string; condition: string; values: Record<string, unknown> }): Promise<boolean> {
   try {
     await documents().send(
       new UpdateCommand({
         TableName: tableName('user-tokens'),
         Key: { userId },
-        UpdateExpression: 'SET refreshLeaseOwner = :o, refreshLeaseUntil = :until',
-        ConditionExpression: `${same.condition} AND (attribute_not_exists(refreshLeaseUntil) OR refreshLeaseUntil < :now)`,
-        ExpressionAttributeValues: { ...same.values, ':o': owner, ':until': now + REFRESH_LEASE_MS, ':now': now },
+        UpdateExpression: update.expression,
+        ConditionExpression: update.condition,
+        ExpressionAttributeValues: update.values,
       }),
     );
     return true;
@@ -93,43 +92,32 @@ async function takeRefreshLease(userId: string, version: number | undefined, own
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+async function takeRefreshLease(userId: string, version: number | undefined, owner: string): Promise<boolean> {
+  const now = Date.now();
+  const same = sameVersion(version);
+  return updateTokensIf(userId, {
+    expression: 'SET refreshLeaseOwner = :o, refreshLeaseUntil = :until',
+    condition: `${same.condition} AND (attribute_not_exists(refreshLeaseUntil) OR refreshLeaseUntil < :now)`,
+    values: { ...same.values, ':o': owner, ':until': now + REFRESH_LEASE_MS, ':now': now },
+  });
 }
 
 /** Stores refreshed tokens unless someone else stored newer ones meanwhile; ends the lease. */
 async function saveRefreshed(userId: string, tokens: MalTokens, version: number | undefined): Promise<boolean> {
   const sealed = await tokenCrypto().encryptJson(tokens, userId);
   const same = sameVersion(version);
-  try {
-    await documents().send(
-      new UpdateCommand({
-        TableName: tableName('user-tokens'),
-        Key: { userId },
-        UpdateExpression: 'SET sealedTokens = :s, accessTokenExpiresAt = :e, updatedAt = :u, tokenVersion = :next REMOVE refreshLeaseOwner, refreshLeaseUntil',
-        ConditionExpression: same.condition,
-        ExpressionAttributeValues: { ...same.values, ':s': sealed, ':e': tokens.expiresAt, ':u': new Date().toISOString(), ':next': (version ?? 0) + 1 },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return updateTokensIf(userId, {
+    expression: 'SET sealedTokens = :s, accessTokenExpiresAt = :e, updatedAt = :u, tokenVersion = :next REMOVE refreshLeaseOwner, refreshLeaseUntil',
+    condition: same.condition,
+    values: { ...same.values, ':s': sealed, ':e': tokens.expiresAt, ':u': new Date().toISOString(), ':next': (version ?? 0) + 1 },
+  });
 }
 
+/** Ends this caller's lease (a lease another caller took over is theirs). */
 async function releaseRefreshLease(userId: string, owner: string): Promise<void> {
-  try {
-    await documents().send(
-      new UpdateCommand({
-        TableName: tableName('user-tokens'),
-        Key: { userId },
-        UpdateExpression: 'REMOVE refreshLeaseOwner, refreshLeaseUntil',
-        ConditionExpression: 'refreshLeaseOwner = :o',
-        ExpressionAttributeValues: { ':o': owner },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateTokensIf(userId, { expression: 'REMOVE refreshLeaseOwner, refreshLeaseUntil', condition: 'refreshLeaseOwner = :o', values: { ':o': owner } });
 }
 
 /**
