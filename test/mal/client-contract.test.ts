@@ -11,12 +11,9 @@ import {
   MalClient,
   MalReloginRequiredError,
   TokenBucketRateLimiter,
-  createPkceVerifier,
   malMediaTypeEnum,
-  type MalTokenStore,
-  type MalTokens,
 } from '../../functions/mal';
-import { REDIRECT_URI } from './helpers';
+import { REDIRECT_URI, RecordingStore, signInWithClient } from './helpers';
 
 let sandbox: MalSandbox;
 
@@ -31,27 +28,6 @@ function clientFor(target: MalSandbox, overrides: Partial<ConstructorParameters<
     timeoutMs: 2000,
     ...overrides,
   });
-}
-
-class MemoryStore implements MalTokenStore {
-  saved: MalTokens[] = [];
-  constructor(public tokens: MalTokens) {}
-  async load() {
-    return this.tokens;
-  }
-  async save(tokens: MalTokens) {
-    this.saved.push(tokens);
-    this.tokens = tokens;
-  }
-}
-
-async function signInWith(client: MalClient, user: string): Promise<MalTokens> {
-  const verifier = createPkceVerifier();
-  const url = new URL(client.buildAuthorizeUrl({ redirectUri: REDIRECT_URI, state: 's', codeVerifier: verifier }));
-  url.searchParams.set('sandbox_user', user);
-  const response = await fetch(url, { redirect: 'manual' });
-  const code = new URL(response.headers.get('location')!).searchParams.get('code')!;
-  return client.exchangeCode({ code, codeVerifier: verifier, redirectUri: REDIRECT_URI });
 }
 
 /** A transport that answers every call with one fixed MAL answer. */
@@ -69,10 +45,10 @@ afterAll(async () => {
 describe('a refresh token MAL refuses', () => {
   it('is MalReloginRequiredError when the stored refresh token was already spent', async () => {
     const client = clientFor(sandbox);
-    const tokens = await signInWith(client, 'spentuser');
+    const tokens = await signInWithClient(client, 'spentuser');
     // Someone else rotated the pair; this store still holds the old one, now expired.
     await client.refreshTokens(tokens.refreshToken);
-    const store = new MemoryStore({ ...tokens, expiresAt: Date.now() - 1000 });
+    const store = new RecordingStore({ ...tokens, expiresAt: Date.now() - 1000 });
     const error = await client.forUser(store).getMe().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MalReloginRequiredError);
     expect((error as MalReloginRequiredError).malError).toBe('invalid_request');
@@ -118,8 +94,8 @@ describe('apps without a client secret', () => {
     try {
       expect(other.clientSecret).toBe('');
       const client = clientFor(other, { clientSecret: undefined });
-      const tokens = await signInWith(client, 'noscret');
-      const store = new MemoryStore({ ...tokens, expiresAt: Date.now() - 1000 });
+      const tokens = await signInWithClient(client, 'noscret');
+      const store = new RecordingStore({ ...tokens, expiresAt: Date.now() - 1000 });
       expect((await client.forUser(store).getMe()).name).toBe('noscret');
       expect(store.saved).toHaveLength(1);
     } finally {
@@ -133,9 +109,9 @@ describe('token lifetimes', () => {
     const observed = await startMalSandbox({ tokenLifetimes: 'observed', rateLimit: false });
     try {
       const client = clientFor(observed);
-      const tokens = await signInWith(client, 'monthly');
+      const tokens = await signInWithClient(client, 'monthly');
       expect(tokens.expiresAt).toBeGreaterThan(Date.now() + 30.9 * 24 * 3600_000);
-      const store = new MemoryStore(tokens);
+      const store = new RecordingStore(tokens);
       await client.forUser(store).getMe();
       expect(store.saved).toHaveLength(0);
       expect(observed.requestLog.filter((e) => e.path === '/v1/oauth2/token')).toHaveLength(1);

@@ -10,12 +10,10 @@ import {
   MalThrottledError,
   MalUnavailableError,
   TokenBucketRateLimiter,
-  createPkceVerifier,
   type MalClientLogger,
-  type MalTokenStore,
   type MalTokens,
 } from '../../functions/mal';
-import { REDIRECT_URI } from './helpers';
+import { REDIRECT_URI, RecordingStore, signInWithClient } from './helpers';
 
 let sandbox: MalSandbox;
 const logLines: string[] = [];
@@ -36,29 +34,6 @@ function newClient(overrides: Partial<ConstructorParameters<typeof MalClient>[0]
     logger,
     ...overrides,
   });
-}
-
-/** An in-memory token store that records what it was handed. */
-class RecordingStore implements MalTokenStore {
-  saved: MalTokens[] = [];
-  constructor(public tokens: MalTokens) {}
-  async load() {
-    return this.tokens;
-  }
-  async save(tokens: MalTokens) {
-    this.saved.push(tokens);
-    this.tokens = tokens;
-  }
-}
-
-/** Sign in through the client itself: authorize URL → sandbox_user approval → exchangeCode. */
-async function signInWithClient(client: MalClient, user: string): Promise<MalTokens> {
-  const verifier = createPkceVerifier();
-  const url = new URL(client.buildAuthorizeUrl({ redirectUri: REDIRECT_URI, state: 's1', codeVerifier: verifier }));
-  url.searchParams.set('sandbox_user', user);
-  const response = await fetch(url, { redirect: 'manual' });
-  const code = new URL(response.headers.get('location')!).searchParams.get('code')!;
-  return client.exchangeCode({ code, codeVerifier: verifier, redirectUri: REDIRECT_URI });
 }
 
 function expectNoSecrets(text: string, tokens: MalTokens[]) {

@@ -1,6 +1,7 @@
 /** Test helpers for the MAL sandbox: the OAuth dance over real HTTP. */
 import { randomBytes } from 'node:crypto';
 import type { MalSandbox } from '../../local/mal-sandbox';
+import { createPkceVerifier, type MalClient, type MalTokenStore, type MalTokens } from '../../functions/mal';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 
@@ -55,4 +56,27 @@ export async function signIn(sandbox: MalSandbox, user: string) {
   });
   if (status !== 200) throw new Error(`token exchange answered ${status}: ${JSON.stringify(body)}`);
   return body as { token_type: string; expires_in: number; access_token: string; refresh_token: string };
+}
+
+/** An in-memory token store that records what it was handed. */
+export class RecordingStore implements MalTokenStore {
+  saved: MalTokens[] = [];
+  constructor(public tokens: MalTokens) {}
+  async load() {
+    return this.tokens;
+  }
+  async save(tokens: MalTokens) {
+    this.saved.push(tokens);
+    this.tokens = tokens;
+  }
+}
+
+/** Sign in through the client itself: authorize URL → sandbox_user approval → exchangeCode. */
+export async function signInWithClient(client: MalClient, user: string): Promise<MalTokens> {
+  const verifier = createPkceVerifier();
+  const url = new URL(client.buildAuthorizeUrl({ redirectUri: REDIRECT_URI, state: 's1', codeVerifier: verifier }));
+  url.searchParams.set('sandbox_user', user);
+  const response = await fetch(url, { redirect: 'manual' });
+  const code = new URL(response.headers.get('location')!).searchParams.get('code')!;
+  return client.exchangeCode({ code, codeVerifier: verifier, redirectUri: REDIRECT_URI });
 }
