@@ -35,6 +35,7 @@ import { CatalogCandidateSource, loadCatalog } from '../functions/matching/catal
 import { matchCaseToRequest, parseMatchCase } from '../functions/matching/match-cases';
 import { Matcher } from '../functions/matching/matcher';
 import { CHOICE_FEATURES, CONFIDENCE_FEATURES, confidenceFeatures, dot, sigmoid, softmax, type ModelCase, type ModelWeights } from '../functions/matching/model';
+import { sequelFranchise } from './franchise';
 import { buildSeasonCases } from './season-cases';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -82,21 +83,6 @@ const source = new CatalogCandidateSource(catalogEntries);
 const matcher = new Matcher(source);
 const built = buildSeasonCases(catalogEntries);
 
-function sequelFranchise(ids: number[]): Set<number> {
-  const seen = new Set<number>(ids);
-  const queue = [...ids];
-  while (queue.length > 0 && seen.size < 400) {
-    const [details] = source.detailsSync([queue.shift()!]);
-    for (const related of details?.related_anime ?? []) {
-      if ((related.relation_type === 'sequel' || related.relation_type === 'prequel') && !seen.has(related.node.id)) {
-        seen.add(related.node.id);
-        queue.push(related.node.id);
-      }
-    }
-  }
-  return seen;
-}
-
 async function load(path: string, set: Example['set']): Promise<Example[]> {
   return loadLines(readFileSync(path, 'utf8').split('\n'), set);
 }
@@ -115,7 +101,7 @@ async function loadLines(lines: string[], set: Example['set']): Promise<Example[
       const first = labels.expectedFirstTv == null ? -1 : ids.indexOf(labels.expectedFirstTv);
       positives = first >= 0 ? [first] : ids.flatMap((id, k) => (expected.has(id) ? [k] : []));
     }
-    out.push({ set, group: Math.min(...labels.expectedMalIds), expected, franchise: sequelFranchise(labels.expectedMalIds), firstTv: labels.expectedFirstTv ?? null, modelCase, positives });
+    out.push({ set, group: Math.min(...labels.expectedMalIds), expected, franchise: sequelFranchise(source, labels.expectedMalIds, 400), firstTv: labels.expectedFirstTv ?? null, modelCase, positives });
   }
   return out;
 }

@@ -26,6 +26,7 @@ import { matchCaseToRequest, parseMatchCase } from '../functions/matching/match-
 import { Matcher } from '../functions/matching/matcher';
 import { buildQueries } from '../functions/matching/queries';
 import type { MatchResult } from '../functions/matching/types';
+import { sequelFranchise } from './franchise';
 import { buildSeasonCases } from './season-cases';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -176,20 +177,6 @@ process.stderr.write(`season-1 misses by kind: ${JSON.stringify(seasonMisses)}\n
 
 // Franchise-level figures: the chosen entry is a labelled one or on the same sequel/prequel chain as
 // one (what a series-level label can vouch for), over the cases whose title gives a usable query.
-function sequelFranchiseOf(id: number): Set<number> {
-  const seen = new Set<number>([id]);
-  const queue = [id];
-  while (queue.length > 0 && seen.size < 200) {
-    const [details] = source.detailsSync([queue.shift()!]);
-    for (const related of details?.related_anime ?? []) {
-      if ((related.relation_type === 'sequel' || related.relation_type === 'prequel') && !seen.has(related.node.id)) {
-        seen.add(related.node.id);
-        queue.push(related.node.id);
-      }
-    }
-  }
-  return seen;
-}
 let usable = 0;
 let franchiseRight = 0;
 let franchiseAutoRight = 0;
@@ -198,7 +185,7 @@ cases.forEach(({ matchCase, labels }, index) => {
   usable++;
   const chosen = results[index].malId;
   if (chosen === null) return;
-  const franchise = sequelFranchiseOf(chosen);
+  const franchise = sequelFranchise(source, [chosen], 200);
   const right = labels.expectedMalIds.some((id) => franchise.has(id));
   if (right) franchiseRight++;
   if (right && !results[index].needsReview) franchiseAutoRight++;
