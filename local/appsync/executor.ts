@@ -9,8 +9,7 @@
 import vm from 'node:vm';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { transformSync } from 'esbuild';
-import { checkAppSyncBundle } from './bundle-check';
+import { checkedCommonJs, ResolverTransformError } from './resolver-load-cache';
 import { createResolverGlobals, type AppSyncAuthTypeName, type ResolverState } from './util';
 import { createDynamoDBModule } from './dynamodb-module';
 import { EarlyReturnSignal, UtilErrorSignal, type AppSyncGraphQLError } from './signals';
@@ -76,7 +75,14 @@ export class ResolverLoadError extends Error {
 
 /** Compiles one ESM bundle into a vm context whose `@aws-appsync/utils*` imports are our runtime. */
 export function loadResolverCode(file: string, code: string): LoadedCode {
-  checkAppSyncBundle(file, code);
+  // Checked (APPSYNC_JS rules) and made CommonJS once per bundle content; a start with unchanged bundles reuses that.
+  let cjs: string;
+  try {
+    cjs = checkedCommonJs(file, code);
+  } catch (error) {
+    if (error instanceof ResolverTransformError) throw new ResolverLoadError(error.message, { cause: error.cause });
+    throw error;
+  }
   let current: ResolverState = newState();
   // The globals delegate to whichever call is running, so one compiled context serves every call.
   const globals = createResolverGlobals(
@@ -93,12 +99,6 @@ export function loadResolverCode(file: string, code: string): LoadedCode {
     '@aws-appsync/utils': { ...globals, util: globals.util, runtime: globals.runtime, extensions: globals.extensions },
     '@aws-appsync/utils/dynamodb': dynamodb,
   };
-  let cjs: string;
-  try {
-    cjs = transformSync(code, { format: 'cjs', loader: 'js', target: 'es2022', sourcemap: false }).code;
-  } catch (error) {
-    throw new ResolverLoadError(`${file} is not valid JavaScript`, { cause: error });
-  }
   const module = { exports: {} as Record<string, unknown> };
   const context = vm.createContext({
     JSON: globals.JSON,
