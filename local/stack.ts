@@ -12,6 +12,7 @@ import { createTables } from './tables';
 import { ResolverSet } from './appsync/executor';
 import { GraphQLApi } from './appsync/graphql-api';
 import { createDataSourceInvoker, loadHandler, type LambdaHandler } from './appsync/datasources';
+import { DynamoDBJsonClient } from './appsync/dynamodb-json-client';
 import { LocalHttpServer } from './http-server';
 import type { LambdaAuthorizerEvent, LambdaAuthorizerResult } from './appsync/auth';
 import type { IamCredentials } from '../functions/shared/iam-signer';
@@ -168,7 +169,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
 
     const bundleDir = options.bundleDir ?? join(ROOT, 'dist', 'resolvers');
-    const resolvers = ResolverSet.fromBuild(bundleDir, createDataSourceInvoker({ dynamodb, stage, lambdas }));
+    // The resolvers' data sources reach the tables as AppSync does, with no SDK in between (its per-call cost dominated).
+    const dataSourceClient = new DynamoDBJsonClient(dynamodbEndpoint, { region: iam.region });
+    cleanups.push(async () => dataSourceClient.destroy());
+    const resolvers = ResolverSet.fromBuild(bundleDir, createDataSourceInvoker({ dynamodb: dataSourceClient, stage, lambdas }));
     const apiKey = options.apiKey ?? `da2-${randomBytes(13).toString('hex')}`;
     let endpoint = '';
     const auth = { defaultMode: 'AWS_LAMBDA' as const, apiKeys: [apiKey], lambdaAuthorizer: authorizer, iam };

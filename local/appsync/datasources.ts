@@ -4,11 +4,11 @@
  */
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DATA_SOURCES, findDataSource, type LambdaFunctionId } from '#contract/datasources';
 import { FUNCTIONS, type FunctionId } from '#contract/functions';
 import { physicalTableName, type TableId } from '#contract/tables';
 import { executeDynamoDBRequest } from './dynamodb-datasource';
+import type { DynamoDBCaller } from './dynamodb-json-client';
 import { AccessDeniedException, runAsFunction } from '../grants';
 import type { AppSyncContext, DataSourceInvoker } from './executor';
 
@@ -34,7 +34,8 @@ function lambdaError(error: unknown): { message: string; type: string } {
 }
 
 export function createDataSourceInvoker(options: {
-  dynamodb: DynamoDBClient;
+  /** AppSync's own access to the tables (a DynamoDBJsonClient), not the functions' SDK client. */
+  dynamodb: DynamoDBCaller;
   stage: string;
   lambdas: Partial<Record<LambdaFunctionId, LambdaHandler>>;
 }): DataSourceInvoker {

@@ -1,28 +1,16 @@
 // Executes the request objects an APPSYNC_JS resolver returns for a DynamoDB data source,
-// against any DynamoDB endpoint, and shapes results the way AppSync hands them to ctx.result.
+// against any DynamoDB endpoint (DynamoDB's JSON protocol, dynamodb-json-client.ts), and shapes
+// results the way AppSync hands them to ctx.result.
 // Errors never throw: they come back as { error: { message, type } } for ctx.error, with the
 // DynamoDB exception name prefixed "DynamoDB:" as AppSync does.
 import {
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactGetItemsCommand,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
-import {
-  fromSdkItem,
+  fromWireItem,
   InvalidAttributeValueError,
   isPlainObject,
-  toSdkAttributeMap,
+  toWireAttributeMap,
+  type AttributeValue,
 } from './dynamodb-value-helpers';
+import type { DynamoDBCaller } from './dynamodb-json-client';
 
 export type DynamoDBDataSourceError = { message: string; type: string };
 export type DynamoDBDataSourceResult = { result?: unknown; error?: DynamoDBDataSourceError };
@@ -37,17 +25,16 @@ export class InvalidDynamoDBRequestError extends Error {
 }
 
 type Req = Record<string, unknown>;
+type WireItem = Record<string, AttributeValue>;
+type WriteRequest = { PutRequest?: { Item: WireItem }; DeleteRequest?: { Key: WireItem } };
 type Expr = { expression: string; expressionNames?: Record<string, string>; expressionValues?: Record<string, AttributeValue> };
 
 const NEXT_TOKEN_PREFIX = 'alnt1.';
 
-/** Opaque pagination token: base64url of the LastEvaluatedKey in SDK wire form. */
+/** Opaque pagination token: base64url of the LastEvaluatedKey in DynamoDB's wire form. */
 export function encodeNextToken(lastEvaluatedKey: Record<string, AttributeValue> | undefined): string | null {
   if (!lastEvaluatedKey) return null;
-  const wire = Object.fromEntries(
-    Object.entries(lastEvaluatedKey).map(([k, v]) => [k, v.B ? { B: Buffer.from(v.B).toString('base64') } : v]),
-  );
-  return NEXT_TOKEN_PREFIX + Buffer.from(JSON.stringify(wire), 'utf8').toString('base64url');
+  return NEXT_TOKEN_PREFIX + Buffer.from(JSON.stringify(lastEvaluatedKey), 'utf8').toString('base64url');
 }
 
 export function decodeNextToken(token: unknown): Record<string, AttributeValue> | undefined {
@@ -57,7 +44,7 @@ export function decodeNextToken(token: unknown): Record<string, AttributeValue> 
   }
   try {
     const parsed = JSON.parse(Buffer.from(token.slice(NEXT_TOKEN_PREFIX.length), 'base64url').toString('utf8'));
-    return toSdkAttributeMap(parsed, 'nextToken');
+    return toWireAttributeMap(parsed, 'nextToken');
   } catch (e) {
     throw new InvalidDynamoDBRequestError('Invalid nextToken', { cause: e });
   }
@@ -65,7 +52,7 @@ export function decodeNextToken(token: unknown): Record<string, AttributeValue> 
 
 function requireMap(req: Req, field: string): Record<string, AttributeValue> {
   if (!isPlainObject(req[field])) throw new InvalidDynamoDBRequestError(`'${field}' is required and must be a map of typed values`);
-  return toSdkAttributeMap(req[field], field);
+  return toWireAttributeMap(req[field], field);
 }
 
 function optionalExpr(value: unknown, field: string): Expr | undefined {
@@ -78,7 +65,7 @@ function optionalExpr(value: unknown, field: string): Expr | undefined {
     expr.expressionNames = value.expressionNames as Record<string, string>;
   }
   if (isPlainObject(value.expressionValues) && Object.keys(value.expressionValues).length > 0) {
-    expr.expressionValues = toSdkAttributeMap(value.expressionValues, `${field}.expressionValues`);
+    expr.expressionValues = toWireAttributeMap(value.expressionValues, `${field}.expressionValues`);
   }
   return expr;
 }
@@ -108,7 +95,7 @@ function projectionOf(req: Req): Expr | undefined {
 }
 
 function itemOrNull(item: Record<string, AttributeValue> | undefined): Record<string, unknown> | null {
-  return item ? fromSdkItem(item) : null;
+  return item ? fromWireItem(item) : null;
 }
 
 function typedError(e: unknown): DynamoDBDataSourceError {
@@ -157,38 +144,38 @@ function isConditionalFailure(e: unknown): e is { name: string; Item?: Record<st
   return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
-async function getItem(client: DynamoDBClient, table: string, req: Req) {
+async function getItem(client: DynamoDBCaller, table: string, req: Req) {
   const projection = projectionOf(req);
-  const out = await client.send(new GetItemCommand({
+  const out = await client.call('GetItem', {
     TableName: table,
     Key: requireMap(req, 'key'),
     ConsistentRead: req.consistentRead === true ? true : undefined,
     ProjectionExpression: projection?.expression,
     ...mergeExprs(projection),
-  }));
+  });
   return itemOrNull(out.Item);
 }
 
-async function putItem(client: DynamoDBClient, table: string, req: Req): Promise<DynamoDBDataSourceResult> {
+async function putItem(client: DynamoDBCaller, table: string, req: Req): Promise<DynamoDBDataSourceResult> {
   const key = requireMap(req, 'key');
   const attributes = req.attributeValues === undefined ? {} : requireMap(req, 'attributeValues');
   const item = { ...attributes, ...key };
   const condition = nonEmpty(optionalExpr(req.condition, 'condition'));
   try {
-    await client.send(new PutItemCommand({
+    await client.call('PutItem', {
       TableName: table,
       Item: item,
       ConditionExpression: condition?.expression,
       ...mergeExprs(condition),
       ReturnValuesOnConditionCheckFailure: condition ? 'ALL_OLD' : undefined,
-    }));
-    return { result: fromSdkItem(item) };
+    });
+    return { result: fromWireItem(item) };
   } catch (e) {
     if (isConditionalFailure(e)) {
       // AppSync: if the stored item already equals the desired one, the write counts as done.
       const current = await currentItem(client, table, key, e.Item);
       const ignore = new Set(equalsIgnore(req.condition));
-      if (current && sameItem(current, fromSdkItem(item), ignore)) return { result: current };
+      if (current && sameItem(current, fromWireItem(item), ignore)) return { result: current };
       return { error: typedError(e) };
     }
     throw e;
@@ -200,29 +187,29 @@ function equalsIgnore(condition: unknown): string[] {
 }
 
 async function currentItem(
-  client: DynamoDBClient,
+  client: DynamoDBCaller,
   table: string,
   key: Record<string, AttributeValue>,
   fromError: Record<string, AttributeValue> | undefined,
 ): Promise<Record<string, unknown> | null> {
-  if (fromError) return fromSdkItem(fromError);
-  const out = await client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+  if (fromError) return fromWireItem(fromError);
+  const out = await client.call('GetItem', { TableName: table, Key: key, ConsistentRead: true });
   return itemOrNull(out.Item);
 }
 
-async function updateItem(client: DynamoDBClient, table: string, req: Req): Promise<DynamoDBDataSourceResult> {
+async function updateItem(client: DynamoDBCaller, table: string, req: Req): Promise<DynamoDBDataSourceResult> {
   const update = optionalExpr(req.update, 'update');
   if (!update || update.expression.trim() === '') throw new InvalidDynamoDBRequestError("'update.expression' is required");
   const condition = nonEmpty(optionalExpr(req.condition, 'condition'));
   try {
-    const out = await client.send(new UpdateItemCommand({
+    const out = await client.call('UpdateItem', {
       TableName: table,
       Key: requireMap(req, 'key'),
       UpdateExpression: update.expression,
       ConditionExpression: condition?.expression,
       ...mergeExprs(update, condition),
       ReturnValues: 'ALL_NEW',
-    }));
+    });
     return { result: itemOrNull(out.Attributes) };
   } catch (e) {
     if (isConditionalFailure(e)) return { error: typedError(e) };
@@ -230,17 +217,17 @@ async function updateItem(client: DynamoDBClient, table: string, req: Req): Prom
   }
 }
 
-async function deleteItem(client: DynamoDBClient, table: string, req: Req): Promise<DynamoDBDataSourceResult> {
+async function deleteItem(client: DynamoDBCaller, table: string, req: Req): Promise<DynamoDBDataSourceResult> {
   const key = requireMap(req, 'key');
   const condition = nonEmpty(optionalExpr(req.condition, 'condition'));
   try {
-    const out = await client.send(new DeleteItemCommand({
+    const out = await client.call('DeleteItem', {
       TableName: table,
       Key: key,
       ConditionExpression: condition?.expression,
       ...mergeExprs(condition),
       ReturnValues: 'ALL_OLD',
-    }));
+    });
     return { result: itemOrNull(out.Attributes) };
   } catch (e) {
     if (isConditionalFailure(e)) {
@@ -253,7 +240,7 @@ async function deleteItem(client: DynamoDBClient, table: string, req: Req): Prom
   }
 }
 
-async function queryOrScan(client: DynamoDBClient, table: string, req: Req, kind: 'Query' | 'Scan') {
+async function queryOrScan(client: DynamoDBCaller, table: string, req: Req, kind: 'Query' | 'Scan') {
   const filter = nonEmpty(optionalExpr(req.filter, 'filter'));
   const projection = projectionOf(req);
   const common = {
@@ -269,26 +256,26 @@ async function queryOrScan(client: DynamoDBClient, table: string, req: Req, kind
   if (kind === 'Query') {
     const query = optionalExpr(req.query, 'query');
     if (!query || query.expression.trim() === '') throw new InvalidDynamoDBRequestError("'query.expression' is required");
-    const out = await client.send(new QueryCommand({
+    const out = await client.call('Query', {
       ...common,
       KeyConditionExpression: query.expression,
       ScanIndexForward: req.scanIndexForward === false ? false : undefined,
       ...mergeExprs(query, filter, projection),
-    }));
-    return { items: (out.Items ?? []).map(fromSdkItem), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 };
+    });
+    return { items: (out.Items ?? []).map(fromWireItem), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 };
   }
-  const out = await client.send(new ScanCommand({
+  const out = await client.call('Scan', {
     ...common,
     Segment: typeof req.segment === 'number' ? req.segment : undefined,
     TotalSegments: typeof req.totalSegments === 'number' ? req.totalSegments : undefined,
     ...mergeExprs(filter, projection),
-  }));
-  return { items: (out.Items ?? []).map(fromSdkItem), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 };
+  });
+  return { items: (out.Items ?? []).map(fromWireItem), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 };
 }
 
 // Sync without a conflict-detection delta table: a Scan of the base table, shaped as AppSync's
 // Sync result ({items, nextToken, startedAt}).
-async function sync(client: DynamoDBClient, table: string, req: Req) {
+async function sync(client: DynamoDBCaller, table: string, req: Req) {
   const startedAt = Date.now();
   const page = await queryOrScan(client, table, { limit: req.limit, nextToken: req.nextToken, filter: req.filter }, 'Scan');
   return { items: page.items, nextToken: page.nextToken, startedAt };
@@ -305,13 +292,13 @@ function keyString(key: Record<string, unknown>): string {
   return JSON.stringify(sortDeep(key));
 }
 
-async function batchGet(client: DynamoDBClient, req: Req, resolve: TableNameResolver) {
+async function batchGet(client: DynamoDBCaller, req: Req, resolve: TableNameResolver) {
   const tables = tablesOf(req, resolve);
   const requestItems: Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead?: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> = {};
   const wanted: Record<string, Array<Record<string, AttributeValue>>> = {};
   for (const [logical, physical, spec] of tables) {
     if (!isPlainObject(spec) || !Array.isArray(spec.keys)) throw new InvalidDynamoDBRequestError(`'tables.${logical}.keys' must be a list`);
-    const keys = spec.keys.map((k, i) => toSdkAttributeMap(k, `tables.${logical}.keys[${i}]`));
+    const keys = spec.keys.map((k, i) => toWireAttributeMap(k, `tables.${logical}.keys[${i}]`));
     wanted[logical] = keys;
     const projection = nonEmpty(optionalExpr(spec.projection, `tables.${logical}.projection`));
     requestItems[physical] = {
@@ -321,40 +308,40 @@ async function batchGet(client: DynamoDBClient, req: Req, resolve: TableNameReso
       ExpressionAttributeNames: projection?.expressionNames,
     };
   }
-  const out = await client.send(new BatchGetItemCommand({ RequestItems: requestItems }));
+  const out = await client.call<{ Responses?: Record<string, WireItem[]>; UnprocessedKeys?: Record<string, { Keys?: WireItem[] }> }>('BatchGetItem', { RequestItems: requestItems });
   const data: Record<string, Array<Record<string, unknown> | null>> = {};
   const unprocessedKeys: Record<string, unknown[]> = {};
   for (const [logical, physical] of tables) {
-    const returned = (out.Responses?.[physical] ?? []).map(fromSdkItem);
+    const returned = (out.Responses?.[physical] ?? []).map(fromWireItem);
     const keys = wanted[logical]!;
     const keyNames = Object.keys(keys[0] ?? {});
     const byKey = new Map(returned.map((item) => [keyString(Object.fromEntries(keyNames.map((n) => [n, item[n]]))), item]));
     // AppSync keeps request order, null where an item is missing or unprocessed.
-    data[logical] = keys.map((k) => byKey.get(keyString(fromSdkItem(k))) ?? null);
-    unprocessedKeys[logical] = (out.UnprocessedKeys?.[physical]?.Keys ?? []).map(fromSdkItem);
+    data[logical] = keys.map((k) => byKey.get(keyString(fromWireItem(k))) ?? null);
+    unprocessedKeys[logical] = (out.UnprocessedKeys?.[physical]?.Keys ?? []).map(fromWireItem);
   }
   return { data, unprocessedKeys };
 }
 
-async function batchWrite(client: DynamoDBClient, req: Req, resolve: TableNameResolver, kind: 'put' | 'delete') {
+async function batchWrite(client: DynamoDBCaller, req: Req, resolve: TableNameResolver, kind: 'put' | 'delete') {
   const tables = tablesOf(req, resolve);
-  const requestItems: Record<string, Array<{ PutRequest?: { Item: Record<string, AttributeValue> }; DeleteRequest?: { Key: Record<string, AttributeValue> } }>> = {};
+  const requestItems: Record<string, WriteRequest[]> = {};
   for (const [logical, physical, spec] of tables) {
     if (!Array.isArray(spec)) throw new InvalidDynamoDBRequestError(`'tables.${logical}' must be a list`);
     requestItems[physical] = spec.map((v, i) => {
-      const map = toSdkAttributeMap(v, `tables.${logical}[${i}]`);
+      const map = toWireAttributeMap(v, `tables.${logical}[${i}]`);
       return kind === 'put' ? { PutRequest: { Item: map } } : { DeleteRequest: { Key: map } };
     });
   }
-  const out = await client.send(new BatchWriteItemCommand({ RequestItems: requestItems }));
+  const out = await client.call<{ UnprocessedItems?: Record<string, WriteRequest[]> }>('BatchWriteItem', { RequestItems: requestItems });
   const data: Record<string, unknown[]> = {};
   const unprocessed: Record<string, unknown[]> = {};
   for (const [logical, physical, spec] of tables) {
     const left = (out.UnprocessedItems?.[physical] ?? []).map((w) =>
-      fromSdkItem((kind === 'put' ? w.PutRequest?.Item : w.DeleteRequest?.Key) ?? {}),
+      fromWireItem((kind === 'put' ? w.PutRequest?.Item : w.DeleteRequest?.Key) ?? {}),
     );
     const leftKeys = new Set(left.map((x) => keyString(x)));
-    data[logical] = (spec as unknown[]).map((v) => fromSdkItem(toSdkAttributeMap(v))).map((x) => (leftKeys.has(keyString(x)) ? null : x));
+    data[logical] = (spec as unknown[]).map((v) => fromWireItem(toWireAttributeMap(v))).map((x) => (leftKeys.has(keyString(x)) ? null : x));
     unprocessed[logical] = left;
   }
   return kind === 'put' ? { data, unprocessedItems: unprocessed } : { data, unprocessedKeys: unprocessed };
@@ -378,14 +365,14 @@ function cancellationReasonsOf(e: unknown): CancellationReason[] | null {
   return reasons.map((r) => ({
     type: r.Code ?? 'None',
     message: r.Message ?? null,
-    ...(r.Item ? { item: fromSdkItem(r.Item) } : {}),
+    ...(r.Item ? { item: fromWireItem(r.Item) } : {}),
   }));
 }
 
-async function transactGet(client: DynamoDBClient, req: Req, resolve: TableNameResolver): Promise<DynamoDBDataSourceResult> {
+async function transactGet(client: DynamoDBCaller, req: Req, resolve: TableNameResolver): Promise<DynamoDBDataSourceResult> {
   const items = transactItemsOf(req);
   try {
-    const out = await client.send(new TransactGetItemsCommand({
+    const out = await client.call<{ Responses?: Array<{ Item?: WireItem }> }>('TransactGetItems', {
       TransactItems: items.map((t, i) => {
         const projection = nonEmpty(optionalExpr(t.projection, `transactItems[${i}].projection`));
         return {
@@ -397,7 +384,7 @@ async function transactGet(client: DynamoDBClient, req: Req, resolve: TableNameR
           },
         };
       }),
-    }));
+    });
     return { result: { items: (out.Responses ?? []).map((r) => itemOrNull(r.Item)), cancellationReasons: null } };
   } catch (e) {
     const reasons = cancellationReasonsOf(e);
@@ -406,13 +393,13 @@ async function transactGet(client: DynamoDBClient, req: Req, resolve: TableNameR
   }
 }
 
-async function transactWrite(client: DynamoDBClient, req: Req, resolve: TableNameResolver): Promise<DynamoDBDataSourceResult> {
+async function transactWrite(client: DynamoDBCaller, req: Req, resolve: TableNameResolver): Promise<DynamoDBDataSourceResult> {
   const items = transactItemsOf(req);
   const keys: Array<Record<string, unknown>> = [];
-  const transactItems: TransactWriteItem[] = items.map((t, i) => {
+  const transactItems: Record<string, unknown>[] = items.map((t, i) => {
     const TableName = resolve(t.table as string);
     const Key = requireMap(t, 'key');
-    keys.push(fromSdkItem(Key));
+    keys.push(fromWireItem(Key));
     const condition = nonEmpty(optionalExpr(t.condition, `transactItems[${i}].condition`));
     const cond = {
       ConditionExpression: condition?.expression,
@@ -438,7 +425,7 @@ async function transactWrite(client: DynamoDBClient, req: Req, resolve: TableNam
     }
   });
   try {
-    await client.send(new TransactWriteItemsCommand({ TransactItems: transactItems }));
+    await client.call('TransactWriteItems', { TransactItems: transactItems });
     return { result: { keys, cancellationReasons: null } };
   } catch (e) {
     const reasons = cancellationReasonsOf(e);
@@ -452,7 +439,7 @@ async function transactWrite(client: DynamoDBClient, req: Req, resolve: TableNam
  * transact requests name tables themselves, mapped through `tableNameResolver` (identity if absent).
  */
 export async function executeDynamoDBRequest(
-  client: DynamoDBClient,
+  client: DynamoDBCaller,
   tableName: string,
   request: unknown,
   tableNameResolver?: TableNameResolver,

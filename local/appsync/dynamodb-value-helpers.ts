@@ -1,7 +1,25 @@
 // Conversions between plain JS values and the DynamoDB typed values AppSync uses.
 // AppSync's util.dynamodb emits numbers as JSON numbers ({ N: 12 }) and null as { NULL: null };
-// the SDK wants { N: '12' } and { NULL: true }, so the data source normalises on the way out.
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+// DynamoDB's JSON protocol wants { N: '12' } and { NULL: true }, so the data source normalises on the way out.
+
+/** An attribute value as DynamoDB's JSON protocol carries it (numbers as strings, binary as base64). */
+export interface AttributeValue {
+  S?: string;
+  N?: string;
+  B?: string;
+  BOOL?: boolean;
+  NULL?: boolean;
+  SS?: string[];
+  NS?: string[];
+  BS?: string[];
+  L?: AttributeValue[];
+  M?: Record<string, AttributeValue>;
+}
+
+/** Binary as canonical base64: what a lenient decode of the given text holds. */
+function base64(value: unknown): string {
+  return Buffer.from(String(value), 'base64').toString('base64');
+}
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -39,8 +57,8 @@ export class InvalidAttributeValueError extends Error {
 
 const TYPE_KEYS = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'L', 'M', 'SS', 'NS', 'BS']);
 
-/** One AppSync-style typed value → SDK AttributeValue; throws InvalidAttributeValueError. */
-export function toSdkAttributeValue(value: unknown, path = 'value'): AttributeValue {
+/** One AppSync-style typed value → DynamoDB's wire form; throws InvalidAttributeValueError. */
+export function toWireAttributeValue(value: unknown, path = 'value'): AttributeValue {
   if (!isPlainObject(value)) throw new InvalidAttributeValueError(`${path} is not a typed value`);
   const keys = Object.keys(value).filter((k) => value[k] !== undefined);
   if (keys.length !== 1 || !TYPE_KEYS.has(keys[0]!)) {
@@ -54,7 +72,7 @@ export function toSdkAttributeValue(value: unknown, path = 'value'): AttributeVa
     case 'N':
       return { N: String(v) };
     case 'B':
-      return { B: Buffer.from(String(v), 'base64') };
+      return { B: base64(v) };
     case 'BOOL':
       return { BOOL: Boolean(v) };
     case 'NULL':
@@ -64,12 +82,12 @@ export function toSdkAttributeValue(value: unknown, path = 'value'): AttributeVa
     case 'NS':
       return { NS: asArray(v, path).map(String) };
     case 'BS':
-      return { BS: asArray(v, path).map((b) => Buffer.from(String(b), 'base64')) };
+      return { BS: asArray(v, path).map(base64) };
     case 'L':
-      return { L: asArray(v, path).map((e, i) => toSdkAttributeValue(e, `${path}[${i}]`)) };
+      return { L: asArray(v, path).map((e, i) => toWireAttributeValue(e, `${path}[${i}]`)) };
     default: {
       if (!isPlainObject(v)) throw new InvalidAttributeValueError(`${path}.M is not a map`);
-      return { M: toSdkAttributeMap(v, `${path}.M`) };
+      return { M: toWireAttributeMap(v, `${path}.M`) };
     }
   }
 }
@@ -79,33 +97,33 @@ function asArray(v: unknown, path: string): unknown[] {
   return v;
 }
 
-export function toSdkAttributeMap(map: unknown, path = 'map'): Record<string, AttributeValue> {
+export function toWireAttributeMap(map: unknown, path = 'map'): Record<string, AttributeValue> {
   if (!isPlainObject(map)) throw new InvalidAttributeValueError(`${path} is not a map of typed values`);
   const out: Record<string, AttributeValue> = {};
   for (const [k, v] of Object.entries(map)) {
     if (v === undefined) continue;
-    out[k] = toSdkAttributeValue(v, `${path}.${k}`);
+    out[k] = toWireAttributeValue(v, `${path}.${k}`);
   }
   return out;
 }
 
-/** SDK AttributeValue → plain JS, the way AppSync hands items to ctx.result. */
-export function fromSdkAttributeValue(av: AttributeValue): unknown {
+/** A wire-form attribute value → plain JS, the way AppSync hands items to ctx.result. */
+export function fromWireAttributeValue(av: AttributeValue): unknown {
   if (av.S !== undefined) return av.S;
   if (av.N !== undefined) return Number(av.N);
   if (av.BOOL !== undefined) return av.BOOL;
   if (av.NULL !== undefined) return null;
-  if (av.B !== undefined) return Buffer.from(av.B).toString('base64');
+  if (av.B !== undefined) return av.B;
   if (av.SS !== undefined) return [...av.SS];
   if (av.NS !== undefined) return av.NS.map(Number);
-  if (av.BS !== undefined) return av.BS.map((b) => Buffer.from(b).toString('base64'));
-  if (av.L !== undefined) return av.L.map(fromSdkAttributeValue);
-  if (av.M !== undefined) return fromSdkItem(av.M);
+  if (av.BS !== undefined) return [...av.BS];
+  if (av.L !== undefined) return av.L.map(fromWireAttributeValue);
+  if (av.M !== undefined) return fromWireItem(av.M);
   return null;
 }
 
-export function fromSdkItem(item: Record<string, AttributeValue>): Record<string, unknown> {
+export function fromWireItem(item: Record<string, AttributeValue>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) out[k] = fromSdkAttributeValue(v);
+  for (const [k, v] of Object.entries(item)) out[k] = fromWireAttributeValue(v);
   return out;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamodbEndpoint, uniquePrefix } from '../support/dynamo';
 import { executeDynamoDBRequest } from '../../local/appsync/dynamodb-datasource';
+import { DynamoDBJsonClient } from '../../local/appsync/dynamodb-json-client';
 import { createResolverGlobals } from '../../local/appsync/util';
 
 const client = new DynamoDBClient({
@@ -9,6 +10,8 @@ const client = new DynamoDBClient({
   region: 'local',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 });
+// The data source's own client (as the local stack wires it); the SDK client only sets tables up.
+const source = new DynamoDBJsonClient(dynamodbEndpoint());
 const prefix = uniquePrefix('ds');
 const TABLE = `${prefix}-entries`;
 const OTHER = `${prefix}-other`;
@@ -16,7 +19,7 @@ const OTHER = `${prefix}-other`;
 const resolveTable = (logical: string) => ({ Entries: TABLE, Other: OTHER })[logical] ?? logical;
 const { util } = createResolverGlobals({ errors: [], subscriptionInvalidations: [], apiCacheEvictions: [] });
 const m = util.dynamodb.toMapValues;
-const run = (req: unknown) => executeDynamoDBRequest(client, TABLE, req, resolveTable);
+const run = (req: unknown) => executeDynamoDBRequest(source, TABLE, req, resolveTable);
 
 beforeAll(async () => {
   for (const name of [TABLE, OTHER]) {
@@ -37,6 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const name of [TABLE, OTHER]) await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+  source.destroy();
 });
 
 describe('executeDynamoDBRequest', () => {
@@ -148,7 +152,7 @@ describe('executeDynamoDBRequest', () => {
     const reasons = (cancelled.result as { cancellationReasons: Array<{ type: string }> }).cancellationReasons;
     expect(reasons.map((r) => r.type)).toEqual(['None', 'ConditionalCheckFailed']);
     // Nothing applied: the delete in the same transaction was rolled back.
-    expect((await executeDynamoDBRequest(client, OTHER, { operation: 'GetItem', key: m({ pk: 't', sk: 2 }) })).result).toEqual({ pk: 't', sk: 2, v: 2 });
+    expect((await executeDynamoDBRequest(source, OTHER, { operation: 'GetItem', key: m({ pk: 't', sk: 2 }) })).result).toEqual({ pk: 't', sk: 2, v: 2 });
   });
 
   it('answers malformed requests with an error instead of throwing', async () => {
@@ -156,7 +160,7 @@ describe('executeDynamoDBRequest', () => {
     expect((await run({ operation: 'GetItem' })).error?.type).toBe('DynamoDB:ValidationException');
     expect((await run(null)).error?.type).toBe('DynamoDB:ValidationException');
     expect((await run({ operation: 'GetItem', key: { pk: 'not-typed' } })).error?.type).toBe('DynamoDB:ValidationException');
-    const missingTable = await executeDynamoDBRequest(client, `${prefix}-absent`, { operation: 'GetItem', key: m({ pk: 'a', sk: 1 }) });
+    const missingTable = await executeDynamoDBRequest(source, `${prefix}-absent`, { operation: 'GetItem', key: m({ pk: 'a', sk: 1 }) });
     expect(missingTable.error?.type).toBe('DynamoDB:ResourceNotFoundException');
   });
 });

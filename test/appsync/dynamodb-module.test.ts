@@ -3,6 +3,7 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk
 import { dynamodbEndpoint, uniquePrefix } from '../support/dynamo';
 import { createDynamoDBModule } from '../../local/appsync/dynamodb-module';
 import { executeDynamoDBRequest } from '../../local/appsync/dynamodb-datasource';
+import { DynamoDBJsonClient } from '../../local/appsync/dynamodb-json-client';
 import { createResolverGlobals } from '../../local/appsync/util';
 
 const { util } = createResolverGlobals({ errors: [], subscriptionInvalidations: [], apiCacheEvictions: [] });
@@ -111,7 +112,8 @@ describe('@aws-appsync/utils/dynamodb request objects', () => {
 describe('module requests run on DynamoDB Local', () => {
   const client = new DynamoDBClient({ endpoint: dynamodbEndpoint(), region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const TABLE = `${uniquePrefix('mod')}-t`;
-  const run = (req: unknown) => executeDynamoDBRequest(client, TABLE, req);
+  const source = new DynamoDBJsonClient(dynamodbEndpoint());
+  const run = (req: unknown) => executeDynamoDBRequest(source, TABLE, req);
 
   beforeAll(async () => {
     await client.send(new CreateTableCommand({
@@ -123,6 +125,7 @@ describe('module requests run on DynamoDB Local', () => {
   });
   afterAll(async () => {
     await client.send(new DeleteTableCommand({ TableName: TABLE })).catch(() => undefined);
+    source.destroy();
   });
 
   it('put, update with operations, query with filter', async () => {

@@ -3,21 +3,18 @@
  * batch or transaction through it that names another table fails locally as it would in AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { LocalStack } from '../../local/stack';
 import { createDataSourceInvoker } from '../../local/appsync/datasources';
+import { DynamoDBJsonClient } from '../../local/appsync/dynamodb-json-client';
 import type { AppSyncContext } from '../../local/appsync/executor';
-import { startTestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 
-let stack: LocalStack;
-let client: DynamoDBClient;
-beforeAll(async () => {
-  stack = await startTestStack({ console: false });
-  client = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const stack = useTestStack({ console: false });
+let client: DynamoDBJsonClient;
+beforeAll(() => {
+  client = new DynamoDBJsonClient(stack.dynamodbEndpoint);
 });
-afterAll(async () => {
+afterAll(() => {
   client?.destroy();
-  await stack?.stop();
 });
 
 describe('DynamoDB data sources', () => {

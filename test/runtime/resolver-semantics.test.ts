@@ -12,6 +12,7 @@ import { buildResolvers } from '../../scripts/build-resolvers';
 import { ResolverSet } from '../../local/appsync/executor';
 import { GraphQLApi } from '../../local/appsync/graphql-api';
 import { createDataSourceInvoker } from '../../local/appsync/datasources';
+import { DynamoDBJsonClient } from '../../local/appsync/dynamodb-json-client';
 import { LocalHttpServer } from '../../local/http-server';
 import { createTables } from '../../local/tables';
 import { dynamodbEndpoint, uniquePrefix } from '../support/dynamo';
@@ -22,6 +23,7 @@ let server: LocalHttpServer;
 let url: string;
 let outDir: string;
 let client: DynamoDBClient;
+let source: DynamoDBJsonClient;
 
 async function call(query: string, variables: Record<string, unknown> = {}) {
   const response = await fetch(url, {
@@ -37,8 +39,9 @@ beforeAll(async () => {
   const stage = uniquePrefix('rt');
   client = new DynamoDBClient({ endpoint: dynamodbEndpoint(), region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await createTables(client, stage);
+  source = new DynamoDBJsonClient(dynamodbEndpoint());
   await buildResolvers(join(FIXTURES, 'runtime-resolvers'), outDir);
-  const resolvers = ResolverSet.fromBuild(outDir, createDataSourceInvoker({ dynamodb: client, stage, lambdas: {} }));
+  const resolvers = ResolverSet.fromBuild(outDir, createDataSourceInvoker({ dynamodb: source, stage, lambdas: {} }));
   const api = new GraphQLApi({
     schemaSdl: readFileSync(join(FIXTURES, 'runtime-resolvers', 'schema.graphql'), 'utf8'),
     preludeSdl: readFileSync(resolve(import.meta.dirname, '../../local/appsync/prelude.graphql'), 'utf8'),
@@ -54,6 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   client?.destroy();
+  source?.destroy();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
