@@ -4,27 +4,19 @@
  * caller's data; a sync job whose run keeps failing ends FAILED with a reason and frees the user's sync
  * slot; the per-minute request limit says its max.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalStack } from '../../local/stack';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 
 const DAILY_ITEMS = 200;
-let stack: LocalStack;
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    console: false,
-    malSandbox: { rateLimit: false },
-    env: { LIMIT_HISTORY_ITEMS_PER_DAY: String(DAILY_ITEMS), LIMIT_REQUESTS_PER_MINUTE: '40', SYNC_LEASE_MS: '1000' },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  for (const name of ['LIMIT_HISTORY_ITEMS_PER_DAY', 'LIMIT_REQUESTS_PER_MINUTE', 'SYNC_LEASE_MS']) delete process.env[name];
+const stack = useTestStack({
+  console: false,
+  malSandbox: { rateLimit: false },
+  env: { LIMIT_HISTORY_ITEMS_PER_DAY: String(DAILY_ITEMS), LIMIT_REQUESTS_PER_MINUTE: '40', SYNC_LEASE_MS: '1000' },
 });
 
 const IMPORT = 'mutation($d: AWSJSON!) { importData(data: $d) { series matches historyEntries settings } }';

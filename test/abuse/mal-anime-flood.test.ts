@@ -6,9 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 
 const ENTRIES = readFileSync(resolve(import.meta.dirname, '../../local/mal-sandbox/fixtures/catalog.jsonl'), 'utf8')
@@ -18,14 +17,7 @@ const ENTRIES = readFileSync(resolve(import.meta.dirname, '../../local/mal-sandb
 const MAL_ANIME = 'query($id: Int!) { malAnime(malId: $id) { malId title } }';
 const LOOKUPS = 5;
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ env: { MAL_RATE_LIMIT_PER_SECOND: '2', MAL_RATE_LIMIT_BURST: '2', LIMIT_MAL_LOOKUPS_PER_HOUR: String(LOOKUPS) } });
-});
-afterAll(async () => {
-  await stack?.stop();
-  delete process.env.LIMIT_MAL_LOOKUPS_PER_HOUR;
-});
+const stack = useTestStack({ env: { MAL_RATE_LIMIT_PER_SECOND: '2', MAL_RATE_LIMIT_BURST: '2', LIMIT_MAL_LOOKUPS_PER_HOUR: String(LOOKUPS) } });
 
 const malAnimeRequests = () => stack.malSandbox!.requestLog.filter((e) => /^\/v2\/anime\/\d+$/.test(e.path)).length;
 

@@ -5,15 +5,13 @@
  * finishes. A direct call gets the MalBlocked error.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 
-let stack: LocalStack;
+const stack = useTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_BLOCKED_PAUSE_SECONDS: '2' } });
 const metricLines: string[] = [];
 
-beforeAll(async () => {
-  stack = await startTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_BLOCKED_PAUSE_SECONDS: '2' } });
+beforeAll(() => {
   // Metrics are CloudWatch EMF lines on stdout: the MalBlocked ones are kept here (not printed).
   const write = process.stdout.write.bind(process.stdout);
   vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
@@ -27,10 +25,9 @@ beforeAll(async () => {
 afterEach(() => {
   stack.malSandbox!.setFaults({ failRate: 0, failStatus: 500, failBody: 'html' });
 });
-afterAll(async () => {
+// Runs before the stack's stop (hooks after all run in reverse order).
+afterAll(() => {
   vi.restoreAllMocks();
-  await stack?.stop();
-  delete process.env.MAL_BLOCKED_PAUSE_SECONDS;
 });
 
 const HISTORY = JSON.stringify({

@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, useTestStack } from '../support/stack';
 import { approveAs, loginSecret, signIn } from '../support/sign-in';
 import { RealtimeClient, tokenHeader } from '../realtime/support';
 import { signGraphQLRequest } from '../../functions/shared/iam-signer';
@@ -21,19 +20,18 @@ const examples = parseExamples(readFileSync(DOC_PATH, 'utf8'));
 /** The MAL sandbox user behind `auth=user`. */
 const DOC_USER = 'docs_user';
 
-let stack: LocalStack;
+const stack = useTestStack({
+  malSandbox: { rateLimit: false },
+  console: false,
+  env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1' },
+});
 const captures: Captures = {};
 const sessions = new Map<string, string>();
 const subscriptions = new Map<string, { client: RealtimeClient; example: DocExample }>();
 /** Actual responses by example name, for the test that changes expectations. */
 const actuals = new Map<string, { status: number; body: unknown }>();
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    malSandbox: { rateLimit: false },
-    console: false,
-    env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1' },
-  });
+beforeAll(() => {
   // Predefined for the examples: the local stack's sign-in callback page (what signIn uses too).
   captures.redirectUri = stack.redirectUris.at(-1);
   // The client-held sign-in secret and its SHA-256, as a client makes them.
@@ -42,10 +40,9 @@ beforeAll(async () => {
   captures.loginSecretHash = secret.hash;
 });
 
+// Runs before the stack's stop (hooks after all run in reverse order).
 afterAll(async () => {
   for (const { client } of subscriptions.values()) await client.close();
-  await stack?.stop();
-  delete process.env.MAL_MAX_RETRIES;
 });
 
 async function sessionOf(malUser: string): Promise<string> {

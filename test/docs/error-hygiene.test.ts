@@ -5,9 +5,8 @@
  * table name or another internal identifier, and every errorType is one of the documented set
  * (functions/shared/errors.ts, plus AppSync's own, docs/api.md "Error model").
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, createTestUser, startTestStack } from '../support/stack';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FAST_MAL_CLIENT, createTestUser, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { ERROR_TYPES } from '../../functions/shared/errors';
 import { loadMalTokens } from '../../functions/auth/mal-tokens';
@@ -15,20 +14,14 @@ import { signGraphQLRequest } from '../../functions/shared/iam-signer';
 
 const APPSYNC_ERROR_TYPES = ['UnauthorizedException', 'ValidationError', 'MalformedHttpRequestException', 'PayloadTooLarge'];
 
-let stack: LocalStack;
+const stack = useTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1', SYNC_LEASE_MS: '1500' } });
 /** Every secret a response must never contain (filled as users sign in). */
 const secrets: string[] = [];
 /** Every failing response seen, for the final sweep. */
 const seen: { name: string; status: number; text: string }[] = [];
 
-beforeAll(async () => {
-  stack = await startTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1', SYNC_LEASE_MS: '1500' } });
+beforeAll(() => {
   secrets.push(stack.apiKey, stack.iam.credentials.secretAccessKey, stack.malSandbox!.clientSecret);
-});
-afterAll(async () => {
-  await stack?.stop();
-  delete process.env.MAL_MAX_RETRIES;
-  delete process.env.SYNC_LEASE_MS;
 });
 
 async function raw(name: string, body: string, headers: Record<string, string>) {

@@ -4,14 +4,13 @@
  * GraphQL: a session-token request and a history upload work under enforcement; a function doing a call
  * its definition does not grant gets AccessDeniedException (and the API an InternalError).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { FUNCTIONS, type FunctionDefinition } from '#contract/functions';
-import type { LocalStack } from '../../local/stack';
 import { runAsFunction } from '../../local/grants';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { createTestUser, gql, useTestStack } from '../support/stack';
 import { PROCESS_HISTORY, day, v2Episode } from '../sync/support';
 
 const history = () =>
@@ -20,11 +19,7 @@ const history = () =>
   });
 
 describe('under the deployed grants', () => {
-  let stack: LocalStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => stack?.stop());
+  const stack = useTestStack();
 
   it('a session-token request is authorised and served', async () => {
     const user = await createTestUser(stack);
@@ -54,17 +49,13 @@ describe('under the deployed grants', () => {
 });
 
 describe('a function without the grant it needs', () => {
-  let stack: LocalStack;
   // The history function loses its sync-jobs grant.
   const variant: FunctionDefinition[] = FUNCTIONS.map((f) => {
     if (f.id !== 'history') return f;
     const { 'sync-jobs': _dropped, ...tables } = f.tables;
     return { ...f, tables };
   });
-  beforeAll(async () => {
-    stack = await startTestStack({ functions: variant });
-  });
-  afterAll(async () => stack?.stop());
+  const stack = useTestStack({ functions: variant });
 
   it('fails its call with AccessDeniedException, reported by the API as an InternalError', async () => {
     const logged: string[] = [];

@@ -3,18 +3,10 @@
  * and other users are served meanwhile — with the authorizer's answers cached as in AWS, so the count
  * cannot live in the authorizer. The limit is lowered for the test through its documented override.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { createTestUser, gql, startTestStack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { createTestUser, gql, useTestStack } from '../support/stack';
 
-let stack: LocalStack;
-beforeAll(async () => {
-  stack = await startTestStack({ env: { LIMIT_REQUESTS_PER_MINUTE: '5' } });
-});
-afterAll(async () => {
-  await stack?.stop();
-  delete process.env.LIMIT_REQUESTS_PER_MINUTE;
-});
+const stack = useTestStack({ env: { LIMIT_REQUESTS_PER_MINUTE: '5' } });
 
 describe('requests per user per minute', () => {
   it('refuses the request past the limit with LimitExceeded and retryAfterSeconds, while another user is served', async () => {

@@ -2,11 +2,10 @@
  * The MAL client's behaviour as a user meets it through GraphQL: media types MAL uses, a refused refresh
  * token answered with "sign in again", and token refresh under concurrent calls.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LocalStack } from '../../local/stack';
+import { describe, expect, it, vi } from 'vitest';
 import { Catalog, DEFAULT_CATALOG_PATH } from '../../local/mal-sandbox';
 import { loadCatalog as readCatalogFile } from '../../functions/matching/catalog-source';
-import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadMalTokens, refreshMalTokensOnce, saveMalTokens } from '../../functions/auth/mal-tokens';
 import { documents } from '../../functions/shared/dynamo';
@@ -15,23 +14,17 @@ import { MalUnavailableError, type MalTokens } from '../../functions/mal';
 import { parseTokenResponse } from '../../functions/mal';
 import { signIn as signInAtMal } from './helpers';
 
-let stack: LocalStack;
-
 const MAL_ANIME = 'query($id: Int!) { malAnime(malId: $id) { malId mediaType } }';
 const UPDATE_STATUS = 'mutation($input: UpdateSeriesStatusInput!) { updateSeriesStatus(input: $input) { malId status numEpisodesWatched } }';
 
-beforeAll(async () => {
+const stack = useTestStack(async () => {
   const fixture = await readCatalogFile(DEFAULT_CATALOG_PATH);
   const catalog = new Catalog([
     ...fixture,
     { mal_id: 900001, title: 'Sandbox Commercial', type: 'cm' },
     { mal_id: 900002, title: 'Sandbox Promotion', type: 'pv' },
   ]);
-  stack = await startTestStack({ malSandbox: { catalog, rateLimit: false }, env: FAST_MAL_CLIENT });
-});
-
-afterAll(async () => {
-  await stack?.stop();
+  return { malSandbox: { catalog, rateLimit: false }, env: FAST_MAL_CLIENT };
 });
 
 /** A signed-in user whose stored MAL tokens are those the sandbox issued to `malUser` (sign-in itself is tested in test/auth). */

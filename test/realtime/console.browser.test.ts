@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { LocalStack } from '../../local/stack';
-import { createTestUser, startTestStack } from '../support/stack';
+import { createTestUser, useTestStack } from '../support/stack';
 import { publishSyncProgress } from '../../functions/shared/progress-publisher';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 
+/** The stack of the describe below (skipped, with its stack, where Chromium is missing). */
 let stack: LocalStack;
 let context: BrowserContext | undefined;
 let profile: string | undefined;
@@ -47,8 +48,8 @@ async function openConsole(query: string, token: string): Promise<Page> {
 const responseText = (page: Page) => page.locator('.graphiql-response').innerText();
 
 describe.skipIf(!available && !process.env.CI)('console page in headless Chromium', () => {
+  stack = useTestStack();
   beforeAll(async () => {
-    stack = await startTestStack();
     profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -58,9 +59,9 @@ describe.skipIf(!available && !process.env.CI)('console page in headless Chromiu
     });
   }, 90_000);
 
+  // Runs before the stack's stop (hooks after all run in reverse order).
   afterAll(async () => {
     await context?.close();
-    await stack?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 

@@ -3,28 +3,18 @@
  * certificate signs in over https://, subscribes over wss:// with AppSync's real-time protocol, and
  * receives the sync worker's progress events of a whole sync.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, useTestStack } from '../support/stack';
 import { RealtimeClient, tokenHeader } from './support';
 
-let stack: LocalStack;
-let dir: string;
+const stack = useTestStack({ temporaryHttps: true, console: false, malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
 let ca: string;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'https-progress-'));
-  stack = await startTestStack({ https: { dir }, console: false, malSandbox: { rateLimit: false }, env: FAST_MAL_CLIENT });
+beforeAll(() => {
   ca = readFileSync(stack.tls!.certPath, 'utf8');
-});
-afterAll(async () => {
-  await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** GraphQL over https:// trusting exactly the stack's certificate (never the system store's). */

@@ -2,28 +2,16 @@
  * `npm start -- --https`: the same API, console and real-time endpoint over TLS on a self-signed
  * certificate that is generated once (pure JS) and reused, verified here against that certificate.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import type { LocalStack } from '../../local/stack';
 import { localCertificate } from '../../local/realtime/https';
-import { startTestStack } from '../support/stack';
+import { useTestStack } from '../support/stack';
 import { RealtimeClient, apiKeyHeader } from './support';
 
-let stack: LocalStack;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'local-https-'));
-  stack = await startTestStack({ https: { dir }, console: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const stack = useTestStack({ temporaryHttps: true, console: false });
 
 function post(url: string, body: string, headers: Record<string, string>, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -62,7 +50,7 @@ describe('local HTTPS and WSS', () => {
 
   it('refuses clients that do not trust the certificate, and keeps the certificate across restarts', async () => {
     await expect(post(stack.graphqlUrl, '{}', {}, '')).rejects.toThrow(/self-signed|certificate/i);
-    const again = await localCertificate(dir);
+    const again = await localCertificate(dirname(stack.tls!.certPath));
     expect(again.fingerprint).toBe(stack.tls!.fingerprint);
   });
 });

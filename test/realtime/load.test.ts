@@ -2,10 +2,9 @@
  * 200 concurrent subscribers on one machine: 200 WebSocket connections, each its own user and job, each
  * receiving every event of its own job, in order, and nothing else. Bounded: 10 events per job.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { LocalStack } from '../../local/stack';
-import { createTestUser, startTestStack } from '../support/stack';
+import { createTestUser, useTestStack } from '../support/stack';
 import { publishSyncProgress } from '../../functions/shared/progress-publisher';
 import { RealtimeClient, tokenHeader } from './support';
 
@@ -13,15 +12,12 @@ const SUBSCRIBERS = 200;
 const EVENTS_PER_JOB = 10;
 const PUBLISH_CONCURRENCY = 25;
 
-let stack: LocalStack;
+const stack = useTestStack({ console: false });
 const clients: RealtimeClient[] = [];
 
-beforeAll(async () => {
-  stack = await startTestStack({ console: false });
-});
+// Runs before the stack's stop (hooks after all run in reverse order).
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  await stack?.stop();
 });
 
 async function inBatches<T, R>(items: T[], size: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {

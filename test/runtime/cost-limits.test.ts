@@ -4,13 +4,12 @@
  * count), a document nested deeper than `queryDepthLimit` is refused with a ValidationError naming the
  * limit, and ordinary requests stay untouched. The values are the ones CDK deploys (contract/api-limits.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
-import type { LocalStack } from '../../local/stack';
 import { API_LIMITS } from '#contract/api-limits';
-import { FAST_MAL_CLIENT, createTestUser, gql, startTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 
 const { resolverCountLimit, queryDepthLimit } = API_LIMITS;
@@ -20,14 +19,8 @@ const FIXTURE_IDS = readFileSync(resolve(import.meta.dirname, '../../local/mal-s
   .filter(Boolean)
   .map((line) => (JSON.parse(line) as { mal_id: number }).mal_id);
 
-let stack: LocalStack;
-beforeAll(async () => {
-  // No sandbox throttle: what is measured is how many updates reach MAL, not how the client paces them.
-  stack = await startTestStack({ env: FAST_MAL_CLIENT, malSandbox: { rateLimit: false } });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+// No sandbox throttle: what is measured is how many updates reach MAL, not how the client paces them.
+const stack = useTestStack({ env: FAST_MAL_CLIENT, malSandbox: { rateLimit: false } });
 
 const aliased = (count: number, field: (i: number) => string) => Array.from({ length: count }, (_, i) => `a${i}: ${field(i)}`).join('\n');
 const limitErrors = <E extends { errorType?: string }>(errors: E[] | undefined) => (errors ?? []).filter((e) => e.errorType === 'ResolverExecutionLimitReached');

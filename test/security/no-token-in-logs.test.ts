@@ -2,14 +2,13 @@
  * A full sign-in + sync (with MAL throttling, failures and a token refresh on the way) + sign-out writes
  * no token or client secret to the logs: everything the process prints is captured and searched.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { FAST_MAL_CLIENT, gql, startTestStack } from '../support/stack';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FAST_MAL_CLIENT, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { loadMalTokens } from '../../functions/auth/mal-tokens';
 import { PROCESS_HISTORY, day, v2Episode, waitForJob } from '../sync/support';
 
-let stack: LocalStack;
+const stack = useTestStack({ env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '6' } });
 const printed: string[] = [];
 const originals = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
 const consoleOriginals = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
@@ -34,12 +33,9 @@ function release() {
   Object.assign(console, consoleOriginals);
 }
 
-beforeAll(async () => {
-  stack = await startTestStack({ env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '6' } });
-});
-afterAll(async () => {
+// Runs before the stack's stop (hooks after all run in reverse order), as it did.
+afterAll(() => {
   release();
-  await stack?.stop();
 });
 
 describe('no secret in the logs', () => {

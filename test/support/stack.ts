@@ -3,6 +3,9 @@
  * under a table stage of its own, and speaks GraphQL to it over real HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
 import { afterAll, beforeAll } from 'vitest';
@@ -23,18 +26,38 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
   });
 }
 
+export interface TestStackOptions extends LocalStackOptions {
+  /** Serve HTTPS/WSS with a certificate made in a temporary folder of the file's own, removed after the stop. */
+  temporaryHttps?: boolean;
+}
+
 /**
- * The file's local stack, started before its tests and stopped after them (registers both hooks). The
- * value stands for the running stack: reading it before `beforeAll` has run is an error.
+ * The file's local stack, started before its tests and stopped after them (registers both hooks; called
+ * inside a describe, for that block). The value stands for the running stack: reading it before
+ * `beforeAll` has run is an error. After the stop, process.env is as it was before the start (the stack
+ * writes its endpoints and `env` there for the in-process functions, which later files must not inherit).
  */
-export function useTestStack(options: LocalStackOptions | (() => LocalStackOptions | Promise<LocalStackOptions>) = {}): LocalStack {
+export function useTestStack(options: TestStackOptions | (() => TestStackOptions | Promise<TestStackOptions>) = {}): LocalStack {
   let running: LocalStack | undefined;
+  let envBefore: NodeJS.ProcessEnv | undefined;
+  let httpsDir: string | undefined;
   beforeAll(async () => {
-    running = await startTestStack(typeof options === 'function' ? await options() : options);
+    envBefore = { ...process.env };
+    const { temporaryHttps, ...stackOptions } = typeof options === 'function' ? await options() : options;
+    if (temporaryHttps) {
+      httpsDir = mkdtempSync(join(tmpdir(), 'animelog-https-'));
+      stackOptions.https = { dir: httpsDir };
+    }
+    running = await startTestStack(stackOptions);
   });
   afterAll(async () => {
-    await running?.stop();
-    running = undefined;
+    try {
+      await running?.stop();
+    } finally {
+      running = undefined;
+      if (httpsDir) rmSync(httpsDir, { recursive: true, force: true });
+      if (envBefore) restoreEnv(envBefore);
+    }
   });
   return new Proxy({} as LocalStack, {
     get(_target, property) {
@@ -42,6 +65,11 @@ export function useTestStack(options: LocalStackOptions | (() => LocalStackOptio
       return Reflect.get(running, property, running);
     },
   });
+}
+
+function restoreEnv(before: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(process.env)) if (!(name in before)) delete process.env[name];
+  Object.assign(process.env, before);
 }
 
 export interface GraphQLResult<T = Record<string, any>> {

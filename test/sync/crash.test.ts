@@ -4,9 +4,8 @@
  * per change. Matching is bypassed through the mapping cache so that only the sync itself is exercised.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/stack';
-import { startTestStack } from '../support/stack';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestStack } from '../support/stack';
 import { MalClient, UnlimitedRateLimiter, type MalTokens } from '../../functions/mal';
 import { normaliseHistory } from '../../functions/history';
 import { processHistory } from '../../functions/sync/process-history';
@@ -14,17 +13,12 @@ import { runSyncJob, allSeasons, type RunOutcome } from '../../functions/sync/wo
 import { DynamoDbMappingCache, getJob, historyForJob, historyForSeries, saveAnimeInfo } from '../../functions/sync/store';
 import { day, listView } from './support';
 
-let stack: LocalStack;
+const stack = useTestStack({ malSandbox: { rateLimit: false } });
 let client: MalClient;
 
-beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { rateLimit: false } });
+beforeAll(() => {
   const sandbox = stack.malSandbox!;
   client = new MalClient({ clientId: sandbox.clientId, clientSecret: sandbox.clientSecret, authBaseUrl: sandbox.authBaseUrl, apiBaseUrl: sandbox.apiBaseUrl, rateLimiter: new UnlimitedRateLimiter(), retry: { baseDelayMs: 10 } });
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 /** Tokens for a sandbox user through the real OAuth flow (scripted consent). */

@@ -4,29 +4,19 @@
  * within 2× its time alone while another user's backfill is matching and applying; the bucket's per-user
  * shares show that each job's calls were counted against its own user.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalStack } from '../../local/stack';
 import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
-import { gql, startTestStack } from '../support/stack';
+import { gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { PROCESS_HISTORY, SYNC_JOB, day, v2Episode, waitForJob } from './support';
 
 /** MAL's pace for this test: fast enough to stay short, slow enough that MAL time dominates a sync. */
 const RATE_PER_SECOND = 5;
 const ENV = { MAL_RATE_LIMIT_PER_SECOND: String(RATE_PER_SECOND), MAL_RATE_LIMIT_BURST: '1', MAL_SHARED_RATE_LIMIT: 'true' };
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({ malSandbox: { faults: { rateLimitPerSecond: RATE_PER_SECOND + 3 } }, env: ENV });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  // The functions read these at their next start: later files of this worker must not inherit them.
-  for (const name of [...Object.keys(ENV), 'MAL_RATE_LIMIT_TABLE']) delete process.env[name];
-});
+// useTestStack puts process.env back after the stop: later files of this worker do not inherit ENV.
+const stack = useTestStack({ malSandbox: { faults: { rateLimitPerSecond: RATE_PER_SECOND + 3 } }, env: ENV });
 
 /** The backfill: every TV season of the sandbox's catalog but the two shows of the small syncs, cold. */
 const BACKFILL: Array<{ seriesId: string; seriesTitle: string; seasonTitle: string; seasonNumber: number; episodes: number }> = [
