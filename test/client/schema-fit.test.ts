@@ -3,11 +3,12 @@
  * documents generate, and an operation that no longer fits the schema fails the build (codegen is the
  * first step of `npm test`).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
 import { describe, expect, it } from 'vitest';
+import { testTempDir } from '../support/temp';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCHEMA = [join(ROOT, 'schema.graphql'), join(ROOT, 'local/appsync/prelude.graphql')];
@@ -30,13 +31,13 @@ describe('client operations against the schema', () => {
   });
 
   it('fails on an operation that asks for a field the schema does not have', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'animelog-ops-'));
+    const dir = testTempDir('animelog-ops-');
     writeFileSync(join(dir, 'broken.graphql'), 'query Broken { me { userId favouriteColour } }\n');
     await expect(generate(config(join(dir, '*.graphql')), false)).rejects.toThrow(/favouriteColour/);
   });
 
   it('fails on an operation whose argument changed type', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'animelog-ops-'));
+    const dir = testTempDir('animelog-ops-');
     writeFileSync(join(dir, 'broken.graphql'), 'query Broken($id: Int!) { syncJob(id: $id) { jobId } }\n');
     await expect(generate(config(join(dir, '*.graphql')), false)).rejects.toThrow();
   });

@@ -4,17 +4,17 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { LAMBDA_BUNDLING } from '../../infra/constructs/bundling';
+import { testTempDir } from '../support/temp';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('error names in bundled functions', () => {
   it('keep their class names after minification', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'error-names-'));
+    const dir = testTempDir('error-names-');
     const entry = join(dir, 'entry.ts');
     writeFileSync(
       entry,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionDefinition } from '#contract/functions';
+import { testTempDir } from '../support/temp';
 import { APPSYNC_CODE_MAX_CHARS, DEFAULT_RESOLVER_DIR, REPO_ROOT, createApp, parseStage, readResolverManifest, rootFields } from '../../infra/stack';
 import { TABLES } from '#contract/tables';
 import { logicalId, synth, type Synthesised } from './support';
@@ -49,7 +50,8 @@ describe('stage names', () => {
   it('accepts dev, staging and prod only', () => {
     expect(parseStage('staging')).toBe('staging');
     expect(() => parseStage('qa')).toThrow(/unknown stage "qa"/);
-    expect(() => createApp({ stage: 'Prod', nag: false, context: NO_BUNDLING })).toThrow(/dev\|staging\|prod/);
+    // An outdir of the test's own: without one the CDK app makes a cdk.out* folder in /tmp and leaves it.
+    expect(() => createApp({ stage: 'Prod', nag: false, context: NO_BUNDLING, outdir: testTempDir('animelog-cdk-') })).toThrow(/dev\|staging\|prod/);
   });
 });
 
@@ -68,7 +70,7 @@ describe('clear failures', () => {
   };
   const CODE = 'export function request(ctx) { return {}; }\nexport function response(ctx) { return ctx.result; }\n';
   const create = (functions: readonly FunctionDefinition[], resolverDir?: string) =>
-    createApp({ stage: 'dev', nag: false, context: NO_BUNDLING, functions, resolverDir });
+    createApp({ stage: 'dev', nag: false, context: NO_BUNDLING, functions, resolverDir, outdir: mkdtempSync(join(dir, 'cdk-')) });
 
   it('a FUNCTIONS entry whose handler file does not exist yet', () => {
     const missing: FunctionDefinition = { ...authorizer, id: 'history', entry: 'functions/handlers/not-written-yet.ts' };

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalogCandidateSource, CatalogLoadError, loadCatalog } from '../../functions/matching/catalog-source';
+import { testTempDir } from '../support/temp';
 
 const FIXTURE = new URL('../fixtures/mal-catalog.small.jsonl', import.meta.url).pathname;
 let source: CatalogCandidateSource;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 
 describe('loadCatalog', () => {
   it('reads .jsonl and .jsonl.gz alike', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'catalog-'));
+    const dir = testTempDir('catalog-');
     const gz = join(dir, 'catalog.jsonl.gz');
     writeFileSync(gz, gzipSync(readFileSync(FIXTURE)));
     const [plain, zipped] = await Promise.all([loadCatalog(FIXTURE), loadCatalog(gz)]);
@@ -23,7 +23,7 @@ describe('loadCatalog', () => {
   });
 
   it('names the line of a malformed entry', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'catalog-'));
+    const dir = testTempDir('catalog-');
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"mal_id":1,"title":"A"}\n{"mal_id":"x"}\n');
     await expect(loadCatalog(bad)).rejects.toThrow(/bad\.jsonl:2/);

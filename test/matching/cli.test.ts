@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AUTO_ACCEPT_THRESHOLD } from '../../functions/matching/matcher';
+import { testTempDir } from '../support/temp';
 
 const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 const tsx = join(repoRoot, 'node_modules/.bin/tsx');
@@ -38,7 +38,7 @@ describe('match CLI (end to end)', () => {
   });
 
   it('stops with exit status 2 at a bad line, naming it; --skip-invalid skips it instead', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'match-cli-'));
+    const dir = testTempDir('match-cli-');
     const input = join(dir, 'cases.jsonl');
     writeFileSync(input, '{"id":"a","seriesTitle":"Mob Psycho 100"}\n{"id":"b","seriesTitle":7}\nnot json\n');
     const strict = await runCli(['--catalog', catalog, '--input', input]);
