@@ -8,8 +8,16 @@
  * (the local stack as `npm start` builds it, DynamoDB Local beside it); this process only sends requests,
  * over keep-alive connections, for a bounded time per case.
  *
+ * Warm-up: before a case is measured, each server answers it at concurrency 10 in rounds of 1 s until it is
+ * steady (a round's requests within 10% of the round before) after at least 3 rounds and 2,500 requests,
+ * at most 20 rounds. DynamoDB
+ * Local is a JVM: its first few thousand calls run before the JIT has compiled them, several times
+ * slower, and a long-running `npm start` is past that. What is measured after is unchanged: the same
+ * requests, bytes and concurrency.
+ *
  * Options (environment): BENCH_API_SECONDS (per case, default 3), BENCH_API_CASES (a comma list),
- * BENCH_API_CPU_PROF=DIR (CPU profile of the servers' process), BENCH_API_PROJECT_ONLY=1 (no bare load).
+ * BENCH_API_CPU_PROF=DIR (CPU profile of the servers' process), BENCH_API_PROJECT_ONLY=1 (no bare load),
+ * BENCH_API_WARMUP_ROUNDS=MIN,MAX (default 3,20; 0,0 measures cold).
  *
  * Last line: one JSON object with `typename10Ratio`, `settings10Ratio`, `series10Ratio` (project p50 ÷
  * bare p50 at concurrency 10) and every raw figure.
@@ -17,12 +25,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, Agent, type IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CASE_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 3);
 const CASE_MAX_REQUESTS = 20_000;
-const WARMUP_REQUESTS = 200;
+const [WARMUP_MIN_ROUNDS, WARMUP_MAX_ROUNDS] = (process.env.BENCH_API_WARMUP_ROUNDS ?? '3,20').split(',').map(Number) as [number, number];
+const WARMUP_MIN_REQUESTS = 2_500;
+const WARMUP_ROUND_MS = 1000;
+const WARMUP_CONCURRENCY = 10;
+const WARMUP_STEADY = 0.1;
 const SERIES_COUNT = 20;
 
 interface Target {
@@ -106,7 +119,7 @@ async function serve() {
       if (req.url === '/__cpu') {
         // The servers' process CPU time (user + system, µs): a per-request cost that load elsewhere does not inflate.
         const { user, system } = process.cpuUsage();
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ micros: user + system }));
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ micros: user + system, dynamodbMicros: childrenCpuMicros() }));
       }
       const answer = answers.get(req.url ?? '/');
       if (!answer) return void res.writeHead(404).end();
@@ -136,6 +149,30 @@ async function serve() {
   process.stdin.resume();
 }
 
+/** CPU time (µs) of this process's child processes (DynamoDB Local's JVM), from /proc; NaN elsewhere. */
+function childrenCpuMicros(): number {
+  try {
+    const ticks = 100; // USER_HZ: /proc/<pid>/stat counts clock ticks of 1/100 s on Linux
+    let total = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      // Fields after the command's closing parenthesis: state ppid … utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== process.pid) continue;
+      total += ((Number(fields[11]) + Number(fields[12])) / ticks) * 1e6;
+    }
+    return total;
+  } catch {
+    return NaN;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Parent: the load.
 // ---------------------------------------------------------------------------------------------------------
@@ -162,15 +199,17 @@ interface Figures {
   requestsPerSecond: number;
   /** CPU time the servers' process spent per request (excludes DynamoDB Local, a process of its own). */
   cpuMsPerRequest: number;
+  /** CPU time DynamoDB Local's JVM spent per request (10 ms resolution, so a mean over the case). */
+  dynamodbCpuMsPerRequest: number;
 }
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function serverCpuMicros(bareUrl: string): Promise<number> {
+async function serverCpuMicros(bareUrl: string): Promise<{ micros: number; dynamodbMicros: number }> {
   const response = await send(new URL('/__cpu', bareUrl), 'GET', {}, '');
-  return (JSON.parse(response.body.toString('utf8')) as { micros: number }).micros;
+  return JSON.parse(response.body.toString('utf8')) as { micros: number; dynamodbMicros: number };
 }
 
 async function load(target: Target, concurrency: number, expected: Buffer, bareUrl: string): Promise<Figures> {
@@ -179,9 +218,6 @@ async function load(target: Target, concurrency: number, expected: Buffer, bareU
   const check = (body: Buffer) => {
     if (!body.equals(expected)) throw new Error(`${target.url} answered other bytes than expected:\n${body.toString('utf8').slice(0, 300)}`);
   };
-  for (let i = 0; i < WARMUP_REQUESTS; i += concurrency) {
-    await Promise.all(Array.from({ length: concurrency }, async () => check((await send(url, 'POST', headers, target.body)).body)));
-  }
   const latencies: number[] = [];
   const cpuBefore = await serverCpuMicros(bareUrl);
   const started = performance.now();
@@ -196,7 +232,7 @@ async function load(target: Target, concurrency: number, expected: Buffer, bareU
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
-  const cpuMicros = (await serverCpuMicros(bareUrl)) - cpuBefore;
+  const cpuAfter = await serverCpuMicros(bareUrl);
   latencies.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
@@ -204,8 +240,38 @@ async function load(target: Target, concurrency: number, expected: Buffer, bareU
     p50Ms: round(quantile(latencies, 0.5)),
     p99Ms: round(quantile(latencies, 0.99)),
     requestsPerSecond: Math.round(latencies.length / seconds),
-    cpuMsPerRequest: round(cpuMicros / 1000 / latencies.length),
+    cpuMsPerRequest: round((cpuAfter.micros - cpuBefore.micros) / 1000 / latencies.length),
+    dynamodbCpuMsPerRequest: round((cpuAfter.dynamodbMicros - cpuBefore.dynamodbMicros) / 1000 / latencies.length),
   };
+}
+
+/** Sends the case at concurrency 10 in 1 s rounds until a round's count is within 10% of the one before. */
+async function warmUp(target: Target, expected: Buffer): Promise<{ rounds: number; requests: number; lastRoundRequests: number }> {
+  const url = new URL(target.url);
+  const headers = { 'content-type': 'application/json', ...target.headers };
+  let previous = 0;
+  let requests = 0;
+  let rounds = 0;
+  let count = 0;
+  while (rounds < WARMUP_MAX_ROUNDS) {
+    const deadline = performance.now() + WARMUP_ROUND_MS;
+    count = 0;
+    await Promise.all(
+      Array.from({ length: WARMUP_CONCURRENCY }, async () => {
+        while (performance.now() < deadline) {
+          const response = await send(url, 'POST', headers, target.body);
+          if (!response.body.equals(expected)) throw new Error(`${target.url} answered other bytes than expected during warm-up:\n${response.body.toString('utf8').slice(0, 300)}`);
+          count++;
+        }
+      }),
+    );
+    rounds++;
+    requests += count;
+    const steady = previous > 0 && Math.abs(count - previous) <= WARMUP_STEADY * previous;
+    if (rounds >= WARMUP_MIN_ROUNDS && requests >= WARMUP_MIN_REQUESTS && steady) break;
+    previous = count;
+  }
+  return { rounds, requests, lastRoundRequests: count };
 }
 
 async function startServers(): Promise<{ child: ChildProcess; info: ServerInfo }> {
@@ -265,6 +331,7 @@ async function main() {
     };
     const results: Record<string, Record<string, { project: Figures; bare: Figures }>> = {};
     const ratios: Record<string, number> = {};
+    const warmUps: Record<string, { project: Awaited<ReturnType<typeof warmUp>>; bare?: Awaited<ReturnType<typeof warmUp>> }> = {};
     // BENCH_API_CASES=series,settings runs only those (profiling one case).
     const only = process.env.BENCH_API_CASES?.split(',');
     for (const [name, target] of Object.entries(cases)) {
@@ -279,19 +346,22 @@ async function main() {
       await send(new URL(path, info.bareUrl), 'PUT', { 'content-type': 'application/json' }, JSON.stringify({ status: reference.status, headers: answerHeaders, body: reference.body.toString('base64') }));
       const bareTarget: Target = { ...target, url: new URL(path, info.bareUrl).href };
       results[name] = {};
+      warmUps[name] = { project: await warmUp(target, reference.body) };
+      if (!process.env.BENCH_API_PROJECT_ONLY) warmUps[name].bare = await warmUp(bareTarget, reference.body);
+      console.log(`${name.padEnd(9)} warm-up: project ${warmUps[name].project.rounds} rounds (last ${warmUps[name].project.lastRoundRequests} req/s)` + (warmUps[name].bare ? `, bare ${warmUps[name].bare.rounds} rounds` : ''));
       for (const concurrency of [1, 10]) {
         const project = await load(target, concurrency, reference.body, info.bareUrl);
         // BENCH_API_PROJECT_ONLY=1 skips the bare server's load (a profile of the project alone).
-        const bare = process.env.BENCH_API_PROJECT_ONLY ? { requests: 0, p50Ms: NaN, p99Ms: NaN, requestsPerSecond: 0, cpuMsPerRequest: NaN } : await load(bareTarget, concurrency, reference.body, info.bareUrl);
+        const bare = process.env.BENCH_API_PROJECT_ONLY ? { requests: 0, p50Ms: NaN, p99Ms: NaN, requestsPerSecond: 0, cpuMsPerRequest: NaN, dynamodbCpuMsPerRequest: NaN } : await load(bareTarget, concurrency, reference.body, info.bareUrl);
         results[name][`c${concurrency}`] = { project, bare };
         console.log(
-          `${name.padEnd(9)} c=${String(concurrency).padEnd(2)}  project p50 ${project.p50Ms.toFixed(2)} ms  p99 ${project.p99Ms.toFixed(2)} ms  ${project.requestsPerSecond} req/s  cpu ${project.cpuMsPerRequest.toFixed(2)} ms/req` +
+          `${name.padEnd(9)} c=${String(concurrency).padEnd(2)}  project p50 ${project.p50Ms.toFixed(2)} ms  p99 ${project.p99Ms.toFixed(2)} ms  ${project.requestsPerSecond} req/s  cpu ${project.cpuMsPerRequest.toFixed(2)} ms/req (+ DynamoDB Local ${project.dynamodbCpuMsPerRequest.toFixed(2)})` +
             `   bare p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms  ${bare.requestsPerSecond} req/s  cpu ${bare.cpuMsPerRequest.toFixed(3)} ms/req   (${reference.body.length} bytes)`,
         );
         if (concurrency === 10) ratios[`${name}10Ratio`] = Math.round((project.p50Ms / bare.p50Ms) * 10) / 10;
       }
     }
-    console.log(JSON.stringify({ ...ratios, caseSeconds: CASE_SECONDS, results }));
+    console.log(JSON.stringify({ ...ratios, caseSeconds: CASE_SECONDS, results, warmUps }));
   } finally {
     agent.destroy();
     child.stdin!.end();
