@@ -46,6 +46,8 @@ export const LOCAL_ENV = {
   MAL_RATE_LIMIT_PER_SECOND: 'MAL_RATE_LIMIT_PER_SECOND',
   MAL_RATE_LIMIT_BURST: 'MAL_RATE_LIMIT_BURST',
   MAL_MAX_RETRIES: 'MAL_MAX_RETRIES',
+  /** The first retry's backoff in ms, doubling per retry (default 1000); tests shorten it. */
+  MAL_RETRY_BASE_DELAY_MS: 'MAL_RETRY_BASE_DELAY_MS',
   MAL_TIMEOUT_MS: 'MAL_TIMEOUT_MS',
   /** "true": share the MAL budget through the rate-limits table locally too. */
   MAL_SHARED_RATE_LIMIT: 'MAL_SHARED_RATE_LIMIT',

@@ -5,10 +5,11 @@
  *   MAL_RATE_LIMIT_PER_SECOND, MAL_RATE_LIMIT_BURST   default 1 and 2
  *   MAL_RATE_LIMIT_TABLE                        DynamoDB `rate-limits` table: when set, the bucket is shared there
  *   MAL_MAX_RETRIES, MAL_TIMEOUT_MS             default 4 retries, 10000 ms per attempt
+ *   MAL_RETRY_BASE_DELAY_MS                     first backoff, doubling per retry (default 1000; tests shorten it)
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MalClient, MAL_DEFAULT_API_BASE_URL, MAL_DEFAULT_AUTH_BASE_URL, type MalClientConfig, type MalClientLogger } from './client';
+import { DEFAULT_RETRY, MalClient, MAL_DEFAULT_API_BASE_URL, MAL_DEFAULT_AUTH_BASE_URL, type MalClientConfig, type MalClientLogger } from './client';
 import { DynamoDbTokenBucketRateLimiter } from './dynamo-rate-limiter';
 import { DEFAULT_MAL_RATE, TokenBucketRateLimiter, type RateLimiter } from './rate-limiter';
 import { environment } from '../shared/config';
@@ -60,7 +61,10 @@ export function malClientConfigFromEnv(options: MalClientFromEnvOptions = {}): M
     authBaseUrl: env.MAL_AUTH_BASE_URL || MAL_DEFAULT_AUTH_BASE_URL,
     apiBaseUrl: env.MAL_API_BASE_URL || MAL_DEFAULT_API_BASE_URL,
     rateLimiter,
-    retry: { retries: Math.floor(numberFrom(env, 'MAL_MAX_RETRIES', 4)) },
+    retry: {
+      retries: Math.floor(numberFrom(env, 'MAL_MAX_RETRIES', DEFAULT_RETRY.retries)),
+      baseDelayMs: numberFrom(env, 'MAL_RETRY_BASE_DELAY_MS', DEFAULT_RETRY.baseDelayMs),
+    },
     timeoutMs: numberFrom(env, 'MAL_TIMEOUT_MS', 10_000),
     logger: options.logger,
   };

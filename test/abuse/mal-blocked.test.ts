@@ -5,10 +5,12 @@
  * finishes. A direct call gets the MalBlocked error.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FAST_MAL_CLIENT, gql, useTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, QUICK_MAL_RETRIES, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 
-const stack = useTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_BLOCKED_PAUSE_SECONDS: '2' } });
+/** The pause while MAL blocks us (900 s deployed; SQS's delay is in whole seconds). */
+const PAUSE_SECONDS = 1;
+const stack = useTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, ...QUICK_MAL_RETRIES, MAL_BLOCKED_PAUSE_SECONDS: String(PAUSE_SECONDS) } });
 const metricLines: string[] = [];
 
 beforeAll(() => {
@@ -108,7 +110,7 @@ describe('MAL blocking', () => {
     const cancelled = await gql(stack, 'mutation($id: ID!) { cancelSync(jobId: $id) { status } }', { id: jobId }, user.headers);
     expect(cancelled.data?.cancelSync).toEqual({ status: 'CANCELLED' });
     stack.malSandbox!.setFaults({ failRate: 0 });
-    await new Promise((r) => setTimeout(r, 3000)); // past the 2 s pause: the delayed message has come
+    await new Promise((r) => setTimeout(r, PAUSE_SECONDS * 1000 + 1000)); // past the pause: the delayed message has come
     expect((await gql(stack, JOB, { id: jobId }, user.headers)).data!.syncJob.status).toBe('CANCELLED');
   }, 60_000);
 

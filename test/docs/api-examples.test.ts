@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST_MAL_CLIENT, useTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, QUICK_MAL_RETRIES, useTestStack } from '../support/stack';
 import { approveAs, loginSecret, signIn } from '../support/sign-in';
 import { RealtimeClient, tokenHeader } from '../realtime/support';
 import { signGraphQLRequest } from '../../functions/shared/iam-signer';
@@ -23,7 +23,7 @@ const DOC_USER = 'docs_user';
 const stack = useTestStack({
   malSandbox: { rateLimit: false },
   console: false,
-  env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1' },
+  env: { ...FAST_MAL_CLIENT, ...QUICK_MAL_RETRIES, MAL_MAX_RETRIES: '1' },
 });
 const captures: Captures = {};
 const sessions = new Map<string, string>();

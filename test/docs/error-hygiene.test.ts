@@ -6,7 +6,7 @@
  * (functions/shared/errors.ts, plus AppSync's own, docs/api.md "Error model").
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FAST_MAL_CLIENT, createTestUser, useTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, QUICK_MAL_RETRIES, createTestUser, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { ERROR_TYPES } from '../../functions/shared/errors';
 import { loadMalTokens } from '../../functions/auth/mal-tokens';
@@ -14,7 +14,7 @@ import { signGraphQLRequest } from '../../functions/shared/iam-signer';
 
 const APPSYNC_ERROR_TYPES = ['UnauthorizedException', 'ValidationError', 'MalformedHttpRequestException', 'PayloadTooLarge'];
 
-const stack = useTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, MAL_MAX_RETRIES: '1', SYNC_LEASE_MS: '1500' } });
+const stack = useTestStack({ console: false, malSandbox: { rateLimit: false }, env: { ...FAST_MAL_CLIENT, ...QUICK_MAL_RETRIES, MAL_MAX_RETRIES: '1', SYNC_LEASE_MS: '1500' } });
 /** Every secret a response must never contain (filled as users sign in). */
 const secrets: string[] = [];
 /** Every failing response seen, for the final sweep. */

@@ -5,7 +5,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Catalog, DEFAULT_CATALOG_PATH } from '../../local/mal-sandbox';
 import { loadCatalog as readCatalogFile } from '../../functions/matching/catalog-source';
-import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, QUICK_MAL_RETRIES, createTestUser, gql, useTestStack } from '../support/stack';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadMalTokens, refreshMalTokensOnce, saveMalTokens } from '../../functions/auth/mal-tokens';
 import { documents } from '../../functions/shared/dynamo';
@@ -24,7 +24,7 @@ const stack = useTestStack(async () => {
     { mal_id: 900001, title: 'Sandbox Commercial', type: 'cm' },
     { mal_id: 900002, title: 'Sandbox Promotion', type: 'pv' },
   ]);
-  return { malSandbox: { catalog, rateLimit: false }, env: FAST_MAL_CLIENT };
+  return { malSandbox: { catalog, rateLimit: false }, env: { ...FAST_MAL_CLIENT, ...QUICK_MAL_RETRIES } };
 });
 
 /** A signed-in user whose stored MAL tokens are those the sandbox issued to `malUser` (sign-in itself is tested in test/auth). */

@@ -3,13 +3,13 @@
  * histories refused with errors that name the problem, leaving the user's data as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { FAST_MAL_CLIENT, createTestUser, gql, useTestStack } from '../support/stack';
+import { FAST_MAL_CLIENT, QUICK_MAL_RETRIES, createTestUser, gql, useTestStack } from '../support/stack';
 import { signIn } from '../support/sign-in';
 import { PROCESS_HISTORY, allHistory, day, listView, v2Episode, waitForJob } from './support';
 
 const stack = useTestStack({
   malSandbox: { rateLimit: false },
-  env: FAST_MAL_CLIENT,
+  env: { ...FAST_MAL_CLIENT, ...QUICK_MAL_RETRIES },
 });
 
 const SHOWS = [
