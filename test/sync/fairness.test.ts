@@ -18,7 +18,10 @@ const ENV = { MAL_RATE_LIMIT_PER_SECOND: String(RATE_PER_SECOND), MAL_RATE_LIMIT
 // useTestStack puts process.env back after the stop: later files of this worker do not inherit ENV.
 const stack = useTestStack({ malSandbox: { faults: { rateLimitPerSecond: RATE_PER_SECOND + 3 } }, env: ENV });
 
-/** The backfill: every TV season of the sandbox's catalog but the two shows of the small syncs, cold. */
+/**
+ * The backfill: 14 TV seasons of the sandbox's catalog (not the shows of the small syncs), cold: about 50
+ * MAL calls, 10 s at the test's pace, so it outlasts the small sync by several seconds.
+ */
 const BACKFILL: Array<{ seriesId: string; seriesTitle: string; seasonTitle: string; seasonNumber: number; episodes: number }> = [
   ['Cowboy Bebop', 'Cowboy Bebop', 1, 26],
   ['Fullmetal Alchemist: Brotherhood', 'Fullmetal Alchemist: Brotherhood', 1, 12],
@@ -33,12 +36,7 @@ const BACKFILL: Array<{ seriesId: string; seriesTitle: string; seasonTitle: stri
   ['My Hero Academia', 'My Hero Academia', 1, 13],
   ['My Hero Academia', 'My Hero Academia Season 2', 2, 25],
   ['My Hero Academia', 'My Hero Academia Season 3', 3, 25],
-  ['Kaguya-sama: Love is War', 'Kaguya-sama: Love is War', 1, 12],
-  ['Kaguya-sama: Love is War', 'Kaguya-sama: Love is War?', 2, 12],
   ['Demon Slayer: Kimetsu no Yaiba', 'Demon Slayer: Kimetsu no Yaiba', 1, 26],
-  ['Jujutsu Kaisen', 'Jujutsu Kaisen', 1, 24],
-  ['Spy x Family', 'Spy x Family', 1, 12],
-  ["Frieren: Beyond Journey's End", "Frieren: Beyond Journey's End", 1, 28],
 ].map(([seriesTitle, seasonTitle, seasonNumber, episodes], i) => ({ seriesId: `GFAIRB${i}`, seriesTitle: seriesTitle as string, seasonTitle: seasonTitle as string, seasonNumber: seasonNumber as number, episodes: episodes as number }));
 
 function backfillHistory() {
