@@ -102,6 +102,11 @@ cases.forEach(({ matchCase, labels }, index) => {
   }
 });
 
+// Seasons decided from the search answer alone (no details): how many, and how often right.
+const searchOnly = cases.filter((_, index) => results[index].explanation.text.includes('decided from the search answer'));
+const searchOnlyRight = searchOnly.filter(({ labels }) => labels.expectedMalIds.includes(results[cases.findIndex((c) => c.labels === labels)].malId!)).length;
+process.stderr.write(`decided from the search answer alone: ${searchOnly.length} cases, ${searchOnlyRight} right\n`);
+
 // Reliability table: does the confidence mean what it says? (bins of confidence vs observed accuracy)
 const bins = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0001];
 let calibrationGap = 0;
@@ -198,6 +203,8 @@ const summary = {
   season1: round(season1Total ? season1 / season1Total : 0),
   autoPrecision: round(autoAccepted ? autoCorrect / autoAccepted : 0),
   coverage: round(autoAccepted / cases.length),
+  searchOnlyCases: searchOnly.length,
+  searchOnlyPrecision: round(searchOnly.length ? searchOnlyRight / searchOnly.length : 0),
   franchiseTop1: round(usable ? franchiseRight / usable : 0),
   franchiseAutoPrecision: round(autoAccepted ? franchiseAutoRight / autoAccepted : 0),
   calibrationGap: round(calibrationGap),

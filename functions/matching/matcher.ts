@@ -508,6 +508,74 @@ function episodeFit(wanted: number | null | undefined, candidate: MalCandidate):
 }
 
 /**
+ * Confidence stated for a season decided from the search answer alone (see searchOnlyChoice): the share
+ * of such decisions that were right on the labelled season and series cases (docs/matching.md).
+ */
+export const SEARCH_ONLY_CONFIDENCE = 0.995;
+
+/** A plain first season that the search hits alone decide, and why; undefined when details are needed. */
+interface SearchOnlyChoice {
+  hit: MalCandidate;
+  on: string;
+  episodes: number;
+}
+
+/**
+ * A first season with nothing the sequel chain must explain — no season or part beyond the first named,
+ * no words beyond the series title, episodes from 1 that fit the entry, not a movie — whose request
+ * title is exactly one TV/ONA hit's main, English or Japanese title (a disambiguation such as "(2019)"
+ * aside), with no other hit carrying that title in any form (a remake, a film of the same name) and no
+ * season marker of its own: that hit is the season. Anything less clear takes the full path with
+ * details, so this only saves MAL requests where the details could not change the answer.
+ */
+function searchOnlyChoice(request: MatchRequest, forms: RequestForms, hits: MalCandidate[]): SearchOnlyChoice | undefined {
+  if (request.mediaType && !isMainLineType(request.mediaType)) return undefined;
+  if (forms.impliedMediaType || forms.durationType === 'movie') return undefined;
+  if ((forms.wantedSeason ?? 1) !== 1 || (forms.crSeason ?? 1) !== 1 || (forms.wantedPart ?? 1) !== 1 || forms.distinct.length > 0) return undefined;
+  const range = forms.episodeRange;
+  if (range && range.low !== 1) return undefined;
+  const episodes = range ? range.high : (request.episodeCount ?? 0);
+  if (!(episodes >= 1)) return undefined;
+  const names = new Set(forms.wantedSeason === 1 ? [...forms.full, ...forms.base] : forms.full);
+  let chosen: SearchOnlyChoice | undefined;
+  for (const hit of hits) {
+    const titles = titleForms(hit);
+    const exactOfficial = titles.normalised.slice(0, titles.official).findIndex((t) => names.has(t));
+    const details = hit as MalAnimeDetails;
+    const stated = statedSeasonOf(details);
+    const later = (stated !== undefined && stated > 1) || isLaterPart(details);
+    if (exactOfficial < 0) {
+      const bySynonym = titles.normalised.some((t) => names.has(t));
+      // Equal once season markers are dropped ("X 2nd Season"), or a synonym that is the franchise's
+      // name: a rival unless the entry's own titles name a later season, or it is a film/special of
+      // one episode while the season has several.
+      const byBase = titles.base.some((t) => names.has(t));
+      if (!bySynonym && !byBase) continue;
+      if (later) continue;
+      if (!isMainLineType(hit.media_type) && episodes >= 2) continue;
+      return undefined;
+    }
+    // A film of that name cannot be a season of several episodes.
+    if (hit.media_type === 'movie' && episodes >= 2) continue;
+    // A second entry of that name (another type included), or one naming a later season: the details
+    // must tell them apart.
+    if (chosen || later || !isMainLineType(hit.media_type)) return undefined;
+    chosen = { hit, on: titles.raw[exactOfficial], episodes };
+  }
+  if (!chosen) return undefined;
+  const { hit } = chosen;
+  if (!hit.num_episodes || hit.num_episodes < episodes) return undefined;
+  // Air dates from CR must fit the entry's start as a simulcast or an early dub does; a season that
+  // started months later may be a later cour CR counts as the same season.
+  if (Number.isFinite(forms.firstAirDay)) {
+    const start = dayNumber(hit.start_date);
+    if (!Number.isFinite(start) || forms.firstAirDay - start < -10 || forms.firstAirDay - start > 120) return undefined;
+  }
+  if (request.year && Math.abs(startYear(hit) - request.year) > 1) return undefined;
+  return chosen;
+}
+
+/**
  * Matches CR seasons against a CandidateSource. Stateless between calls apart from the optional cache;
  * one instance can serve many requests.
  */
@@ -570,6 +638,11 @@ export class Matcher {
     });
     const empty = (result: MatchResult) => ({ result, modelCase: null, candidateIds: [] });
     if (queries.length === 0) return empty(noMatch('no usable search query (title shorter than 3 characters)'));
+
+    // 0. The first phrasing's answer alone may decide a plain first season (no details needed).
+    const primary = await this.search(queries[0]);
+    const quick = searchOnlyChoice(request, forms, primary);
+    if (quick) return { result: this.searchOnlyResult(request, forms, quick, primary), modelCase: null, candidateIds: primary.map((h) => h.id) };
 
     // 1. Search with every phrasing; keep each candidate once.
     const hits = new Map<number, MalCandidate>();
@@ -742,6 +815,52 @@ export class Matcher {
       this.searches.set(key, found);
     }
     return found;
+  }
+
+  /** The result of a search-only decision, with the hits a reviewer would weigh scored consistently with it. */
+  private searchOnlyResult(request: MatchRequest, forms: RequestForms, quick: SearchOnlyChoice, hits: MalCandidate[]): MatchResult {
+    const asCandidate = (hit: MalCandidate): Candidate => {
+      const details = { ...hit, related_anime: [] } as MalAnimeDetails;
+      return { details, titles: titleForms(hit), root: hit.id, position: null, statedSeason: statedSeasonOf(details), laterSpreadYears: 0, place: null };
+    };
+    const others = hits
+      .filter((h) => h.id !== quick.hit.id)
+      .map((hit) => ({ hit, title: plainTitleScore(forms.franchise, titleForms(hit)) }))
+      .sort((a, b) => b.title - a.title || a.hit.id - b.hit.id)
+      .slice(0, this.options.reportedCandidates - 1)
+      .map((r) => r.hit);
+    const confidence = SEARCH_ONLY_CONFIDENCE;
+    const rest = others.length > 0 ? (1 - confidence) / others.length : 0;
+    const scored: ScoredCandidate[] = [quick.hit, ...others].map((hit, index) => ({
+      malId: hit.id,
+      title: hit.title,
+      mediaType: hit.media_type,
+      score: index === 0 ? confidence : rest,
+      choiceProbability: index === 0 ? confidence : rest,
+      signals: this.features(request, forms, asCandidate(hit)).signals,
+    }));
+    consistentScores(scored, confidence);
+    const needsReview = confidence < this.options.autoAcceptThreshold;
+    const first = forms.episodeRange?.low ?? 1;
+    const text = [
+      `MAL ${quick.hit.id} "${quick.hit.title}" (${quick.hit.media_type ?? 'unknown type'}): a first season, and the only search hit titled "${quick.on}"`,
+      `episodes ${first}–${quick.episodes} of ${quick.hit.num_episodes}`,
+      Number.isFinite(startYear(quick.hit)) ? `starts ${startYear(quick.hit)}` : '',
+      'decided from the search answer (no details needed)',
+      `confidence ${confidence.toFixed(3)} → ${needsReview ? 'needs review' : 'auto-accepted'}`,
+    ]
+      .filter((part) => part.length > 0)
+      .join('; ');
+    return {
+      seasonKey: request.seasonKey,
+      malId: quick.hit.id,
+      episodeOffset: 0,
+      segments: [{ malId: quick.hit.id, firstEpisode: first, lastEpisode: null, episodeOffset: 0 }],
+      confidence,
+      needsReview,
+      candidates: scored,
+      explanation: { text, signals: scored[0].signals, margin: 1, source: 'search' },
+    };
   }
 
   private async matchBySearch(request: MatchRequest): Promise<MatchResult> {
