@@ -5,17 +5,16 @@
  *
  * Why not the SDK here: its middleware stack (endpoint resolution, signing, schema serde, retry
  * bookkeeping) cost ~1 ms of CPU per call, ten times what DynamoDB Local takes to answer a GetItem, and it
- * was most of what a resolver request cost locally. DynamoDB Local checks no signature, so the
- * authorization header only names the credential scope.
+ * was most of what a resolver request cost locally. The HTTP is http1-pool.ts's, for the same reason.
+ * DynamoDB Local checks no signature, so the authorization header only names the credential scope.
  *
  * Errors are thrown as the SDK would throw them: `name` is the exception's short name (from `__type`),
  * `message` DynamoDB's message, and the error body's fields (`Item`, `CancellationReasons`) are kept.
  * Throttles, 5xx answers and dropped connections are retried as the SDK's standard strategy does
  * (3 attempts, exponential backoff with jitter).
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AttributeValue } from './dynamodb-value-helpers';
+import { Http1Pool } from './http1-pool';
 
 export type DynamoDBOperation =
   | 'GetItem'
@@ -39,17 +38,17 @@ export class DynamoDBServiceError extends Error {
   readonly $fault: 'client' | 'server';
   readonly $metadata: { httpStatusCode: number };
   /** ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure ALL_OLD: the stored item. */
-  readonly Item?: Record<string, AttributeValue>;
+  declare readonly Item?: Record<string, AttributeValue>;
   /** TransactionCanceledException: one reason per transaction item. */
-  readonly CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: Record<string, AttributeValue> }>;
+  declare readonly CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: Record<string, AttributeValue> }>;
 
   constructor(name: string, message: string, statusCode: number, body: Record<string, any>) {
     super(message);
     this.name = name;
     this.$fault = statusCode >= 500 ? 'server' : 'client';
     this.$metadata = { httpStatusCode: statusCode };
-    if (body.Item) this.Item = body.Item;
-    if (Array.isArray(body.CancellationReasons)) this.CancellationReasons = body.CancellationReasons;
+    if (body.Item) Object.assign(this, { Item: body.Item });
+    if (Array.isArray(body.CancellationReasons)) Object.assign(this, { CancellationReasons: body.CancellationReasons });
   }
 }
 
@@ -109,17 +108,14 @@ export interface DynamoDBJsonClientOptions {
 }
 
 export class DynamoDBJsonClient implements DynamoDBCaller {
-  private readonly url: URL;
-  private readonly agent: HttpAgent;
-  private readonly send: typeof httpRequest;
+  private readonly pool: Http1Pool;
+  private readonly path: string;
   private readonly scope: string;
 
   constructor(endpoint: string, options: DynamoDBJsonClientOptions = {}) {
-    this.url = new URL(endpoint);
-    const secure = this.url.protocol === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 50, noDelay: true };
-    this.agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.send = secure ? httpsRequest : httpRequest;
+    const url = new URL(endpoint);
+    this.pool = new Http1Pool(url, options.maxSockets ?? 50);
+    this.path = url.pathname || '/';
     this.scope = `${options.accessKeyId ?? 'local'}/{date}/${options.region ?? 'us-east-1'}/dynamodb/aws4_request`;
   }
 
@@ -137,48 +133,30 @@ export class DynamoDBJsonClient implements DynamoDBCaller {
   }
 
   destroy(): void {
-    this.agent.destroy();
+    this.pool.destroy();
   }
 
-  private once(operation: DynamoDBOperation, body: string): Promise<Record<string, any>> {
+  private async once(operation: DynamoDBOperation, body: string): Promise<Record<string, any>> {
     const date = new Date().toISOString().slice(0, 10).replaceAll('-', '');
-    return new Promise((resolve, reject) => {
-      const req = this.send(
-        {
-          protocol: this.url.protocol,
-          hostname: this.url.hostname,
-          port: this.url.port,
-          path: this.url.pathname || '/',
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'content-length': Buffer.byteLength(body),
-            'x-amz-target': `DynamoDB_20120810.${operation}`,
-            authorization: `AWS4-HMAC-SHA256 Credential=${this.scope.replace('{date}', date)}, SignedHeaders=host, Signature=00`,
-          },
-        },
-        (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            let parsed: Record<string, any> = {};
-            try {
-              parsed = text ? (JSON.parse(text) as Record<string, any>) : {};
-            } catch (error) {
-              if (status === 200) return reject(new Error(`DynamoDB ${operation} answered a body that is not JSON`, { cause: error }));
-            }
-            if (status === 200) return resolve(parsed);
-            const message = parsed.message ?? parsed.Message ?? 'UnknownError';
-            reject(new DynamoDBServiceError(errorCode(parsed, res.headers['x-amzn-errortype']), String(message), status, parsed));
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    const response = await this.pool.post(
+      this.path,
+      {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDB_20120810.${operation}`,
+        authorization: `AWS4-HMAC-SHA256 Credential=${this.scope.replace('{date}', date)}, SignedHeaders=host, Signature=00`,
+      },
+      body,
+    );
+    const { status } = response;
+    const text = response.body.toString('utf8');
+    let parsed: Record<string, any> = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, any>) : {};
+    } catch (error) {
+      if (status === 200) throw new Error(`DynamoDB ${operation} answered a body that is not JSON`, { cause: error });
+    }
+    if (status === 200) return parsed;
+    const message = parsed.message ?? parsed.Message ?? 'UnknownError';
+    throw new DynamoDBServiceError(errorCode(parsed, response.headers['x-amzn-errortype']), String(message), status, parsed);
   }
 }
