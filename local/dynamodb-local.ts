@@ -22,7 +22,15 @@ export interface DynamoDBLocalOptions {
   dataDir?: string;
   /** How long to wait for the first successful request. */
   startTimeoutMs?: number;
+  /**
+   * JVM flags that favour start-up over peak speed (default true): with the client compiler only and the
+   * serial collector the JVM answered in about half the time, and a few hundred queries ran faster too
+   * (the server compiler's work costs more than it saves in a local stack's short life).
+   */
+  quickStart?: boolean;
 }
+
+export const QUICK_START_JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
 export class DynamoDBLocalStartError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -63,7 +71,7 @@ async function waitUntilServing(endpoint: string, child: ChildProcess, timeoutMs
       await fetch(endpoint, { signal: AbortSignal.timeout(500) });
       return;
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 25));
     }
   }
   throw new DynamoDBLocalStartError(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms: ${output().slice(-2000)}`);
@@ -73,6 +81,7 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
   const port = options.port ?? (await freePort());
   const folder = jarFolder();
   const args = [
+    ...(options.quickStart === false ? [] : QUICK_START_JVM_FLAGS),
     `-Djava.library.path=${join(folder, 'DynamoDBLocal_lib')}`,
     '-Xmx512m',
     '-jar',

@@ -47,8 +47,11 @@ export interface LocalStackOptions {
   port?: number;
   /** Table-name stage (default "local"); tests use a unique one to share a DynamoDB Local. */
   stage?: string;
-  /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
-  dynamodbEndpoint?: string;
+  /**
+   * Use this DynamoDB endpoint instead of starting DynamoDB Local. A promise is awaited only where the
+   * tables are created, so the sandbox and the functions load while it starts (npm start's JVM).
+   */
+  dynamodbEndpoint?: string | Promise<string>;
   /** Keep DynamoDB Local's data in this folder (default: in memory). */
   dataDir?: string;
   /** The local API key (default: a random one). */
@@ -113,12 +116,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error('[stack] stop:', (e as Error).message));
   };
   try {
-    let dynamodbEndpoint = options.dynamodbEndpoint;
-    if (!dynamodbEndpoint) {
-      const ddb: DynamoDBLocalHandle = await startDynamoDBLocal({ dataDir: options.dataDir });
-      cleanups.push(() => ddb.stop());
-      dynamodbEndpoint = ddb.endpoint;
-    }
+    const ownDynamoDB: Promise<DynamoDBLocalHandle> | undefined = options.dynamodbEndpoint ? undefined : startDynamoDBLocal({ dataDir: options.dataDir });
+    if (ownDynamoDB) cleanups.push(() => ownDynamoDB.then((ddb) => ddb.stop(), () => {}));
+    const endpointReady = ownDynamoDB ? ownDynamoDB.then((ddb) => ddb.endpoint) : Promise.resolve(options.dynamodbEndpoint!);
+    endpointReady.catch(() => {}); // reported where it is awaited
 
     const iam = {
       region: 'us-east-1',
@@ -128,7 +129,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The in-process functions read their configuration from the environment, as in Lambda.
     Object.assign(process.env, {
       STAGE: stage,
-      DYNAMODB_ENDPOINT: dynamodbEndpoint,
       AWS_REGION: iam.region,
       ...options.env,
     });
@@ -154,10 +154,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     cleanups.push(async () => unregisterGrants());
 
-    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: SDK_LOGGER });
-    cleanups.push(async () => dynamodb.destroy());
-    await createTables(dynamodb, stage);
-
     const lambdas: Partial<Record<LambdaFunctionId, LambdaHandler>> = {};
     for (const fn of FUNCTIONS) {
       if (fn.id === 'authorizer' || fn.id === 'sync-worker') continue;
@@ -167,6 +163,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       asFunction('authorizer', (await loadHandler(ROOT, 'authorizer')) as (e: LambdaAuthorizerEvent) => Promise<LambdaAuthorizerResult>),
       { resultsCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_SECONDS },
     );
+
+    // The functions read it per call (their clients are made on first use), so it may come last.
+    const dynamodbEndpoint = await endpointReady;
+    process.env.DYNAMODB_ENDPOINT = dynamodbEndpoint;
+    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: SDK_LOGGER });
+    cleanups.push(async () => dynamodb.destroy());
+    await createTables(dynamodb, stage);
 
     const bundleDir = options.bundleDir ?? join(ROOT, 'dist', 'resolvers');
     // The resolvers' data sources reach the tables as AppSync does, with no SDK in between (its per-call cost dominated).

@@ -3,10 +3,20 @@
  * Ctrl-C stops everything it started.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { startLocalStack as StartLocalStack } from './stack';
 import { ensureBuilt } from './build-cache';
+import { startDynamoDBLocal } from './dynamodb-local';
+
+// ANIMELOG_START_TIMING=1 prints when each phase ended, in ms since this process began (bench/start.ts).
+const timing = process.env.ANIMELOG_START_TIMING === '1';
+const mark = (phase: string) => {
+  if (timing) console.error(`[start] ${phase} at ${Math.round(performance.now())} ms`);
+};
+if (timing) console.error(`[start] process-began ${Math.round(performance.timeOrigin)}`);
+mark('modules');
 
 const { values } = parseArgs({
   options: {
@@ -45,32 +55,41 @@ if (malCatalog !== undefined && !existsSync(malCatalog)) {
   process.exit(2);
 }
 
+// DynamoDB Local (a JVM, the longest step) starts first, and answers while the build check runs and the
+// stack's modules load; a failing build stops it again.
+const dynamodbLocal = values['dynamodb-endpoint'] ? undefined : startDynamoDBLocal({ dataDir: values['data-dir'] });
+dynamodbLocal?.then(
+  () => mark('dynamodb-local'),
+  () => {}, // reported where the stack awaits it
+);
+mark('dynamodb-spawned');
+
 // Codegen and the bundles are rebuilt only when their inputs changed (content hash): a second start is quick.
 try {
   ensureBuilt({ root: resolve(import.meta.dirname, '..'), log: (line) => console.log(line) });
 } catch (error) {
   console.error(`npm start: ${(error as Error).message}`);
+  await dynamodbLocal?.then((d) => d.stop()).catch(() => {});
   process.exit(1);
 }
-// DynamoDB Local (a JVM) starts while the stack's modules load, which takes about as long; both come
-// after the build check, so a failing build is reported first.
-const dynamodbLocal = values['dynamodb-endpoint'] ? undefined : import('./dynamodb-local').then((m) => m.startDynamoDBLocal({ dataDir: values['data-dir'] }));
-dynamodbLocal?.catch(() => {}); // reported below, once awaited
-const { startLocalStack } = await import('./stack');
+mark('build-check');
 
 let stack: Awaited<ReturnType<typeof StartLocalStack>>;
 let ownDynamoDB: Awaited<NonNullable<typeof dynamodbLocal>> | undefined;
 try {
-  ownDynamoDB = await dynamodbLocal;
+  const { startLocalStack } = await import('./stack');
+  mark('stack-imported');
   stack = await startLocalStack({
     port,
     dataDir: values['data-dir'],
-    dynamodbEndpoint: values['dynamodb-endpoint'] ?? ownDynamoDB?.endpoint,
+    // Awaited by the stack only where it creates the tables: the functions load while the JVM starts.
+    dynamodbEndpoint: values['dynamodb-endpoint'] ?? dynamodbLocal!.then((d) => d.endpoint),
     https: values.https ? { dir: values['tls-dir'] } : false,
     ...(malCatalog ? { malSandbox: { catalog: malCatalog } } : {}),
   });
+  ownDynamoDB = await dynamodbLocal;
 } catch (error) {
-  await ownDynamoDB?.stop().catch(() => {});
+  await dynamodbLocal?.then((d) => d.stop()).catch(() => {});
   const e = error as NodeJS.ErrnoException;
   const reason = e.code === 'EADDRINUSE' ? `port ${port} is in use (choose another with --port or PORT)` : e.message;
   console.error(`npm start: the local stack did not start: ${reason}`);
@@ -84,6 +103,15 @@ function malCatalogLine(sandbox: NonNullable<typeof stack.malSandbox>): string {
     : `MAL catalog: the test fixture (${entries}); for every show: --mal-catalog ../shared/data/mal-catalog.jsonl.gz`;
 }
 
+mark('stack-started');
+if (timing) {
+  // What a start with nothing changed must not load: the bundle check's linter and parsers, the compiler.
+  const loaded = Object.keys(createRequire(import.meta.url).cache);
+  const heavy = ['eslint', '@aws-appsync/eslint-plugin', '@typescript-eslint', 'typescript', '@graphql-codegen'].filter((name) =>
+    loaded.some((path) => path.includes(`/node_modules/${name}/`)),
+  );
+  console.error(`[start] heavy modules loaded: ${heavy.length > 0 ? heavy.join(', ') : 'none'}`);
+}
 console.log(`AnimeLog local stack
 GraphQL:   ${stack.graphqlUrl}
 Real-time: ${stack.realtimeUrl}

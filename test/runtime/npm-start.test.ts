@@ -50,8 +50,13 @@ describe('npm start', () => {
     const manifest = resolve(ROOT, 'dist/resolvers/manifest.json');
     const manifestBefore = statSync(manifest).mtimeMs;
     const spawnedAt = performance.now();
-    child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), ['local/start.ts', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MAL_CLIENT_ID: '', MAL_CLIENT_SECRET: '', REDIRECT_URI: '' } });
-    const banner = await waitForOutput(child, /API key: \S+/, 60_000);
+    // package.json's start command, with start.ts's phase report (ANIMELOG_START_TIMING) on stderr.
+    child = spawn(resolve(ROOT, 'node_modules/.bin/node'), ['--import', 'tsx', 'local/start.ts', '--port', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MAL_CLIENT_ID: '', MAL_CLIENT_SECRET: '', REDIRECT_URI: '', ANIMELOG_START_TIMING: '1' },
+    });
+    const banner = await waitForOutput(child, /API key: \S+[\s\S]*heavy modules loaded: .*\n|heavy modules loaded: .*\n[\s\S]*API key: \S+/, 60_000);
     const graphqlUrl = /GraphQL:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(banner)![1]!;
     const apiKey = /API key: (\S+)/.exec(banner)![1]!;
     const dynamodbUrl = /DynamoDB:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(banner)![1]!;
@@ -60,6 +65,11 @@ describe('npm start', () => {
     expect(banner).toContain('build: codegen, resolvers, console up to date');
     expect(banner).not.toMatch(/build: \w+ \(/);
     expect(statSync(manifest).mtimeMs).toBe(manifestBefore);
+    // Nothing changed, so nothing that only a build or the bundle check needs was loaded (eslint alone took seconds).
+    expect(banner).toContain('[start] heavy modules loaded: none');
+    // DynamoDB Local was started before the build check, not after the stack's modules.
+    const at = (phase: string) => Number(new RegExp(`\\[start\\] ${phase} at (\\d+) ms`).exec(banner)?.[1]);
+    expect(at('dynamodb-spawned')).toBeLessThanOrEqual(at('build-check'));
     const first = await post(graphqlUrl, { query: '{ __typename }' }, { 'x-api-key': apiKey });
     expect(first).toEqual({ data: { __typename: 'Query' } });
     // Depends on the machine's load (≤ 3 s measured on an idle 2-core machine): reported, not asserted.
