@@ -91,7 +91,8 @@ export function userLimitBucket(userId: string, limit: string, windowStart: numb
 // ---- mal-cache (partition: cacheKey) ----
 /** MAL's answer to one search (query folded to lower case, with the hit limit asked). */
 export function malSearchCacheKey(query: string, limit: number): string {
-  return `SEARCH#${limit}#${query}`;
+  // v2: hits carry their airing status (older entries lack it and simply expire).
+  return `SEARCH#v2#${limit}#${query}`;
 }
 /** MAL's details of one anime. */
 export function malAnimeCacheKey(malId: number): string {

@@ -239,6 +239,7 @@ function seriesDataItem(raw: Item, path: string, userId: string): { item: Item; 
         number: integer(episode, 'number', episodePath, 0, LIMITS.maxEpisodeNumber),
         crEpisodeId: id(episode, 'crEpisodeId', episodePath),
         durationMs: integer(episode, 'durationMs', episodePath, 0, 86_400_000, true),
+        ...(typeof episode.airDate === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(episode.airDate) ? { airDate: episode.airDate } : {}),
         progress: number(episode, 'progress', episodePath, 0, 1),
         fullyWatched: bool(episode, 'fullyWatched', episodePath),
         firstWatchedAt: timestamp(episode, 'firstWatchedAt', episodePath),

@@ -172,6 +172,7 @@ function buildSeason(group: SeasonGroup, watchedThreshold: number): CrSeason {
         crEpisodeNumber: event.episodeNumber,
         episodeIds: event.episodeId ? [event.episodeId] : [],
         durationMs: event.durationMs,
+        airDate: event.airDate,
         playheadS: event.playheadS,
         progress,
         fullyWatched: event.fullyWatched || progress >= watchedThreshold,
@@ -187,6 +188,7 @@ function buildSeason(group: SeasonGroup, watchedThreshold: number): CrSeason {
     if (event.episodeId && !existing.episodeIds.includes(event.episodeId)) existing.episodeIds.push(event.episodeId);
     if (event.audioLocale && !existing.audioLocales.includes(event.audioLocale)) existing.audioLocales.push(event.audioLocale);
     existing.durationMs ??= event.durationMs;
+    existing.airDate ??= event.airDate;
     if (event.playheadS !== null && (existing.playheadS === null || event.playheadS > existing.playheadS)) existing.playheadS = event.playheadS;
     existing.progress = Math.max(existing.progress, progress);
     existing.fullyWatched ||= event.fullyWatched || progress >= watchedThreshold;

@@ -195,6 +195,18 @@ function flagsOf(entry: Json, path: string, now: number): EntryFlags {
   return { watchedAt, playheadS, fullyWatched };
 }
 
+/**
+ * CR's air date as a day. Only a hint for matching (year, which cour), so an absent or odd value is
+ * ignored rather than refusing the entry.
+ */
+function airDateOf(record: Json, key: string): string | null {
+  const raw = record[key];
+  if (typeof raw !== 'string' || raw.length > 40) return null;
+  const time = Date.parse(raw);
+  if (!Number.isFinite(time) || time < Date.UTC(1950, 0, 1) || time > Date.now() + 400 * 86_400_000) return null;
+  return new Date(time).toISOString().slice(0, 10);
+}
+
 function durationOf(record: Json, path: string): number | null {
   const value = number(record, 'duration_ms', path, 0, HISTORY_BOUNDS.maxDurationMs);
   return value === 0 ? null : value;
@@ -220,6 +232,7 @@ function movieEvent(entry: Json, panel: Json, path: string, flags: EntryFlags): 
     episodeNumber: 1,
     sequenceNumber: 1,
     durationMs: durationOf(meta, metaPath),
+    airDate: airDateOf(meta, 'episode_air_date'),
     ...flags,
     audioLocale: text(meta, 'audio_locale', metaPath, HISTORY_BOUNDS.maxLocaleChars),
     isDubbed: boolean(meta, 'is_dubbed', metaPath),
@@ -286,6 +299,7 @@ function episodeEvent(entry: Json, panel: Json, path: string, flags: EntryFlags)
     episodeNumber,
     sequenceNumber: typeof meta.sequence_number === 'number' ? (meta.sequence_number as number) : null,
     durationMs: durationOf(meta, metaPath),
+    airDate: airDateOf(meta, 'episode_air_date'),
     ...flags,
     audioLocale: text(meta, 'audio_locale', metaPath, HISTORY_BOUNDS.maxLocaleChars),
     isDubbed: boolean(meta, 'is_dubbed', metaPath),
@@ -321,6 +335,7 @@ function compactEvent(item: Json, path: string, now: number): WatchEvent {
     episodeNumber: crNumber ?? 1,
     sequenceNumber,
     durationMs: number(item, 'durationMs', path, 0, HISTORY_BOUNDS.maxDurationMs) || null,
+    airDate: airDateOf(item, 'airDate'),
     playheadS: number(item, 'playheadS', path, 0, HISTORY_BOUNDS.maxPlayheadS),
     fullyWatched: boolean(item, 'fullyWatched', path) ?? false,
     watchedAt: timestamp(item, 'watchedAt', path, now),

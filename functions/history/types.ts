@@ -8,6 +8,8 @@ export interface CrEpisode {
   /** CR episode ids seen for this episode (one per audio version watched). */
   episodeIds: string[];
   durationMs: number | null;
+  /** The day CR says the episode first aired (YYYY-MM-DD), when it says. */
+  airDate: string | null;
   /** Furthest playhead seen, seconds. */
   playheadS: number | null;
   /** 0..1; 1 when fully watched. */
@@ -90,6 +92,8 @@ export interface WatchEvent {
   episodeNumber: number | null;
   sequenceNumber: number | null;
   durationMs: number | null;
+  /** CR's `episode_air_date` (or a movie's premiere), as YYYY-MM-DD; null when absent or unreadable. */
+  airDate: string | null;
   playheadS: number | null;
   fullyWatched: boolean;
   watchedAt: string;

@@ -21,11 +21,11 @@ export interface SeasonFacts {
   isMovie: boolean;
   /** CR episode number − numberingOffset = the season's own episode number. */
   numberingOffset: number;
-  episodes: ReadonlyArray<{ number: number; durationMs: number | null }>;
+  episodes: ReadonlyArray<{ number: number; durationMs: number | null; airDate?: string | null }>;
 }
 
 /** Bump when the canonical request changes shape: old cached matches then simply stop matching. */
-const FINGERPRINT_VERSION = 2;
+const FINGERPRINT_VERSION = 3;
 
 function cleanTitle(title: string | null | undefined): string {
   return (title ?? '').normalize('NFKC').replace(/\s+/g, ' ').trim();
@@ -55,6 +55,7 @@ export function matchRequestForFacts(facts: SeasonFacts): MatchRequest {
   const lowest = numbers.length > 0 ? Math.min(...numbers) : 0;
   const durations = facts.episodes.map((e) => e.durationMs).filter((d): d is number => typeof d === 'number' && d > 0);
   const typical = median(durations);
+  const airDates = facts.episodes.map((e) => e.airDate).filter((d): d is string => typeof d === 'string' && d.length > 0).sort();
   return {
     seasonKey: facts.seasonKey,
     seriesTitle: cleanTitle(facts.seriesTitle),
@@ -69,6 +70,8 @@ export function matchRequestForFacts(facts: SeasonFacts): MatchRequest {
     episodeNumbers: facts.isMovie || highest === 0 ? null : [...new Set([lowest, highest])].map((n) => n + facts.numberingOffset),
     // Rounded to the minute: CR's durations of one season differ by seconds.
     durationMs: typical === null ? null : Math.round(typical / 60_000) * 60_000,
+    // CR's air dates of the episodes watched, first and last: the year, and which cour of a split season.
+    airDates: airDates.length > 0 ? [...new Set([airDates[0], airDates[airDates.length - 1]])] : null,
   };
 }
 

@@ -25,7 +25,7 @@ export interface MalAlternativeTitles {
   ja?: string;
 }
 
-/** A search hit: `GET /v2/anime?q=` with `fields=alternative_titles,media_type,num_episodes,start_season,start_date`. */
+/** A search hit: `GET /v2/anime?q=` with `fields=alternative_titles,media_type,num_episodes,start_season,start_date,end_date,status`. */
 export interface MalCandidate {
   id: number;
   title: string;
@@ -34,6 +34,9 @@ export interface MalCandidate {
   num_episodes?: number;
   start_season?: { year: number; season: MalSeasonName };
   start_date?: string;
+  /** Airing status: a season decided from the search answer alone still gets its "completed" right. */
+  status?: MalAiringStatus;
+  end_date?: string;
 }
 
 export interface MalRelatedAnime {

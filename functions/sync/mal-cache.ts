@@ -4,7 +4,7 @@
  * mal-cache table (MAL's public answers only, each with an expiry), so the second user who watched a
  * show costs no MAL read for it.
  *
- * mal-cache items (pk cacheKey): SEARCH#<limit>#<query folded to lower case> → the hits;
+ * mal-cache items (pk cacheKey): SEARCH#v2#<limit>#<query folded to lower case> → the hits;
  * ANIME#<malId> → the anime's details (or `missing: true` when MAL has no such id). `data` holds the
  * JSON, `expiresAtEpoch` the expiry (DynamoDB TTL removes them; reads ignore expired ones before that).
  */
@@ -164,7 +164,7 @@ export class CachedMalSource implements CandidateSource {
       // The matcher asks details of the best hits next: one shared read for all of them.
       await this.preload(hits.map((h) => h.id));
     }
-    for (const hit of hits) if (!this.seen.has(hit.id)) this.rememberCandidate(hit);
+    for (const hit of hits) if (!this.seen.get(hit.id)?.airingStatus) this.rememberCandidate(hit, hit.status);
     return hits.map((h) => structuredClone(h));
   }
 

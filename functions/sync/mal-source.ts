@@ -38,6 +38,8 @@ export function candidateOf(anime: MalAnime): MalCandidate {
     num_episodes: anime.numEpisodes,
     start_season: anime.startSeason ? { year: anime.startSeason.year, season: anime.startSeason.season as MalSeasonName } : undefined,
     start_date: anime.startDate,
+    ...(anime.status && AIRING.includes(anime.status) ? { status: anime.status as MalAiringStatus } : {}),
+    ...(anime.endDate ? { end_date: anime.endDate } : {}),
   };
 }
 

@@ -44,6 +44,7 @@ function storedSeason(season: CrSeason): StoredSeason {
       number: e.number,
       crEpisodeId: e.episodeIds[0] ?? `${season.seasonId}:${e.number}`,
       durationMs: e.durationMs,
+      ...(e.airDate ? { airDate: e.airDate } : {}),
       progress: e.progress,
       fullyWatched: e.fullyWatched,
       firstWatchedAt: e.firstWatchedAt,
@@ -79,6 +80,7 @@ export async function storeSeries(userId: string, seasons: CrSeason[]): Promise<
         known
           ? {
               ...e,
+              ...(e.airDate ?? known.airDate ? { airDate: e.airDate ?? known.airDate } : {}),
               progress: Math.max(known.progress, e.progress),
               fullyWatched: known.fullyWatched || e.fullyWatched,
               firstWatchedAt: known.firstWatchedAt < e.firstWatchedAt ? known.firstWatchedAt : e.firstWatchedAt,

@@ -590,7 +590,7 @@ export interface StoredSeason {
   audioLocales: string[];
   isMovie: boolean;
   numberingOffset: number;
-  episodes: Array<{ number: number; crEpisodeId: string; durationMs: number | null; progress: number; fullyWatched: boolean; firstWatchedAt: string; lastWatchedAt: string }>;
+  episodes: Array<{ number: number; crEpisodeId: string; durationMs: number | null; airDate?: string | null; progress: number; fullyWatched: boolean; firstWatchedAt: string; lastWatchedAt: string }>;
   match?: StoredSeasonMatch | null;
   /** The user's sync rules for this season (rules.ts). */
   rules?: SyncRules | null;

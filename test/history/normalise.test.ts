@@ -217,3 +217,19 @@ describe('normaliseHistory: malformed input', () => {
     expect(normaliseHistory({ data: [] })).toEqual({ seasons: [], movies: [], skipped: [], warnings: [], format: 'empty' });
   });
 });
+
+describe('normaliseHistory: air dates', () => {
+  it("keeps CR's episode_air_date as the episode's day, and ignores one it cannot read without refusing the entry", () => {
+    const dated = v2Entry({ episodeNumber: 1 });
+    Object.assign(dated.panel.episode_metadata as Record<string, unknown>, { episode_air_date: '2020-10-03T01:25:00+09:00' });
+    const odd = v2Entry({ episodeNumber: 2 });
+    Object.assign(odd.panel.episode_metadata as Record<string, unknown>, { episode_air_date: 'soon' });
+    const history = normaliseHistory({ data: [dated, odd] });
+    const episodes = history.seasons[0].episodes;
+    expect(episodes.map((e) => [e.number, e.airDate])).toEqual([
+      [1, '2020-10-02'],
+      [2, null],
+    ]);
+    expect(history.skipped).toEqual([]);
+  });
+});

@@ -23,6 +23,12 @@ describe('the canonical match request', () => {
     expect(requestFingerprint(matchRequestForFacts(spaced))).toBe(requestFingerprint(request));
   });
 
+  it("passes CR's air dates of the episodes watched, first and last, to the matcher", () => {
+    const dated = facts({ episodes: [3, 1, 2].map((number) => ({ number, durationMs: 1_440_000, airDate: `2023-07-${String(5 + 7 * (number - 1)).padStart(2, '0')}` })) });
+    expect(matchRequestForFacts(dated).airDates).toEqual(['2023-07-05', '2023-07-19']);
+    expect(matchRequestForFacts(facts()).airDates).toBeNull();
+  });
+
   it('fingerprints every fact the matcher reads', () => {
     const base = requestFingerprint(matchRequestForFacts(facts()));
     for (const changed of [
@@ -33,6 +39,7 @@ describe('the canonical match request', () => {
       facts({ numberingOffset: 0 }),
       facts({ episodes: [1, 2, 3, 4].map((number) => ({ number, durationMs: 1_440_000 })) }),
       facts({ episodes: [1, 2, 3].map((number) => ({ number, durationMs: 6_000_000 })) }),
+      facts({ episodes: [1, 2, 3].map((number) => ({ number, durationMs: 1_440_000, airDate: `2023-07-${String(5 + number).padStart(2, '0')}` })) }),
     ]) {
       expect(requestFingerprint(matchRequestForFacts(changed))).not.toBe(base);
     }
