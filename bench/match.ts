@@ -193,6 +193,9 @@ cases.forEach(({ matchCase, labels }, index) => {
   const franchise = sequelFranchise(source, [chosen], 200);
   const right = labels.expectedMalIds.some((id) => franchise.has(id));
   if (right) franchiseRight++;
+  else if (args.errors) {
+    process.stderr.write(`FRANCHISE-MISS ${results[index].needsReview ? 'review' : 'AUTO'} ${JSON.stringify(matchCase.seriesTitle)} / ${JSON.stringify(matchCase.seasonTitle ?? null)} expected ${JSON.stringify(labels.expectedMalIds)} | ${results[index].explanation.text}\n`);
+  }
   if (right && !results[index].needsReview) franchiseAutoRight++;
 });
 
