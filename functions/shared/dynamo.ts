@@ -11,9 +11,16 @@ import { ENV, env } from './config';
 /**
  * The SDK's default logger is a no-op that still has `info`, so every call deep-copies its input and
  * output to hand them to it (a fifth of the local runtime's CPU on a page of series). Without `info`
- * the SDK skips that; its warnings still reach the console.
+ * the SDK skips that; its warnings and errors still reach the console. `debug` and `trace` must exist:
+ * the credential providers call `logger.debug(…)` unguarded (in Lambda, where the clients are given no
+ * credentials, a logger without it failed every call).
  */
-export const SDK_LOGGER = { warn: (...args: unknown[]) => console.warn(...args) } as unknown as NonNullable<DynamoDBClientConfig['logger']>;
+export const SDK_LOGGER = {
+  trace: () => {},
+  debug: () => {},
+  warn: (...args: unknown[]) => console.warn(...args),
+  error: (...args: unknown[]) => console.error(...args),
+} as unknown as NonNullable<DynamoDBClientConfig['logger']>;
 
 let client: DynamoDBClient | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
