@@ -44,6 +44,9 @@ async function bundle(entry: string, outfile: string, external: string[]): Promi
     sourcemap: LAMBDA_BUNDLING.sourcemap,
     mainFields: LAMBDA_BUNDLING.mainFields,
     banner: { js: LAMBDA_BUNDLING.banner },
+    alias: LAMBDA_BUNDLING.alias,
+    // The aliases' paths are relative to the repository root, as in CDK's bundling.
+    absWorkingDir: repoRoot,
     external,
     logLevel: 'silent',
   });

@@ -9,11 +9,20 @@
  *   and differs from what tests ran against; bundling pins it. Minified + tree-shaken (ESM entry
  *   points via mainFields) it stays well under the size and init targets (see bench/lambda.ts).
  * - No source maps: they double the bundle and slow the cold start; errors are logged by name/message.
+ * - The SDK's default credential chain (@aws-sdk/credential-provider-node, which every client imports
+ *   whatever credentials it is given) is aliased to functions/shared/lambda-credentials.ts, the
+ *   environment provider alone: in Lambda the role's credentials are always in the environment, and the
+ *   chain's other links and the STS/SSO clients they bring were about a quarter of each bundle.
  */
 export const LAMBDA_NODE_TARGET = 'node22';
 
 export const LAMBDA_ESM_BANNER =
   "import { createRequire as __animelogCreateRequire } from 'node:module';const require = __animelogCreateRequire(import.meta.url);";
+
+/** Package → replacement, the replacement relative to the repository root (esbuild resolves it from its working directory). */
+export const LAMBDA_ALIASES: Record<string, string> = {
+  '@aws-sdk/credential-provider-node': './functions/shared/lambda-credentials.ts',
+};
 
 export const LAMBDA_BUNDLING = {
   format: 'esm' as const,
@@ -26,4 +35,8 @@ export const LAMBDA_BUNDLING = {
   /** Nothing external: the AWS SDK v3 is bundled (see above). */
   externalModules: [] as string[],
   banner: LAMBDA_ESM_BANNER,
+  alias: LAMBDA_ALIASES,
 };
+
+/** The aliases as NodejsFunction's esbuildArgs (`--alias:package=path`, run in the repository root). */
+export const LAMBDA_ESBUILD_ARGS = { '--alias': Object.entries(LAMBDA_ALIASES).map(([from, to]) => `${from}=${to}`) };

@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import type { FunctionDefinition, FunctionId } from '#contract/functions';
 import { FUNCTION_ENV, tableEnvName } from '#contract/metrics';
 import { TABLES, type TableId } from '#contract/tables';
-import { LAMBDA_BUNDLING } from './bundling';
+import { LAMBDA_BUNDLING, LAMBDA_ESBUILD_ARGS } from './bundling';
 import type { DataStores } from './data';
 import { FixedEgress } from './egress';
 import { grantStatements, type GrantTargets } from './grants';
@@ -105,6 +105,7 @@ export class Functions extends Section {
             mainFields: LAMBDA_BUNDLING.mainFields,
             externalModules: LAMBDA_BUNDLING.externalModules,
             banner: LAMBDA_BUNDLING.banner,
+            esbuildArgs: LAMBDA_ESBUILD_ARGS,
             // esbuild is in node_modules: bundle locally, never via Docker.
             forceDockerBundling: false,
           },
