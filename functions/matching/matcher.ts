@@ -532,8 +532,10 @@ function searchOnlyChoice(request: MatchRequest, forms: RequestForms, hits: MalC
   if (request.mediaType && !isMainLineType(request.mediaType)) return undefined;
   if (forms.impliedMediaType || forms.durationType === 'movie') return undefined;
   if ((forms.wantedSeason ?? 1) !== 1 || (forms.crSeason ?? 1) !== 1 || (forms.wantedPart ?? 1) !== 1 || forms.distinct.length > 0) return undefined;
+  // Episodes from 1, or from later on when CR itself says season 1 (someone watching mid-season); numbers
+  // that run on with no season given may continue an earlier season.
   const range = forms.episodeRange;
-  if (range && range.low !== 1) return undefined;
+  if (range && range.low !== 1 && !(range.low > 1 && forms.crSeason === 1)) return undefined;
   const episodes = range ? range.high : (request.episodeCount ?? 0);
   if (!(episodes >= 1)) return undefined;
   const names = new Set(forms.wantedSeason === 1 ? [...forms.full, ...forms.base] : forms.full);
@@ -569,7 +571,9 @@ function searchOnlyChoice(request: MatchRequest, forms: RequestForms, hits: MalC
   // started months later may be a later cour CR counts as the same season.
   if (Number.isFinite(forms.firstAirDay)) {
     const start = dayNumber(hit.start_date);
-    if (!Number.isFinite(start) || forms.firstAirDay - start < -10 || forms.firstAirDay - start > 120) return undefined;
+    // The first episode watched may be a later one: allow its week on top of the simulcast/dub lag.
+    const weeksIn = 7 * ((range?.low ?? 1) - 1);
+    if (!Number.isFinite(start) || forms.firstAirDay - start < -10 || forms.firstAirDay - start > 120 + weeksIn) return undefined;
   }
   if (request.year && Math.abs(startYear(hit) - request.year) > 1) return undefined;
   return chosen;

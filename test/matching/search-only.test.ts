@@ -60,6 +60,7 @@ describe('decisions from the search answer alone', () => {
       { ...firstSeason, seasonTitle: "Frieren: Beyond Journey's End Recap" },
       // Numbers running on from an earlier season, or more episodes than the entry has (a split season).
       { ...firstSeason, episodeNumbers: [29, 40] },
+      { ...firstSeason, seasonNumber: null, episodeNumbers: [13, 20] },
       { ...firstSeason, episodeNumbers: [1, 40], episodeCount: 40 },
       // Aired months after the entry started: possibly a later cour that CR counts as the same season.
       { ...firstSeason, airDates: ['2024-07-05'] },
@@ -71,6 +72,13 @@ describe('decisions from the search answer alone', () => {
       expect(source.detailsAsked.length, JSON.stringify(request)).toBeGreaterThan(0);
       expect(result.explanation.text).not.toContain('decided from the search answer');
     }
+  });
+
+  it('decides a first season watched from a later episode on when CR says season 1', async () => {
+    const source = new StubSource([FIRST, SECOND, FILM]);
+    const result = await new Matcher(source).match({ ...firstSeason, episodeNumbers: [5, 7], airDates: ['2023-10-27', '2023-11-10'] });
+    expect(source.detailsAsked).toEqual([]);
+    expect(result.segments).toEqual([{ malId: 100, firstEpisode: 5, lastEpisode: null, episodeOffset: 0 }]);
   });
 
   it('accepts air dates that fit a simulcast or an early dub', async () => {
