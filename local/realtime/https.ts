@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:https';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+import type { generate } from 'selfsigned';
 import type { LocalHttpServer } from '../http-server';
 
 export const DEFAULT_TLS_DIR = join(homedir(), '.animelog', 'local-https');
@@ -51,6 +51,8 @@ export async function localCertificate(dir = DEFAULT_TLS_DIR): Promise<LocalCert
   }
   let generated: Awaited<ReturnType<typeof generate>>;
   try {
+    // Loaded only to make a certificate: its X.509 libraries cost every start a third of a second otherwise.
+    const { generate } = await import('selfsigned');
     generated = await generate([{ name: 'commonName', value: 'AnimeLog local stack' }], {
       keyType: 'ec',
       curve: 'P-256',

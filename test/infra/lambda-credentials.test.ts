@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,11 +25,11 @@ const CHAIN_PACKAGES = /node_modules\/@aws-sdk\/(credential-provider-(node|ini|s
 /** Strings only the chain's code holds: container, process, web-identity and SSO credential sources, STS. */
 const CHAIN_MARKERS = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'credential_process', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'sso_start_url', 'AssumeRoleWithWebIdentity'];
 
-async function bundle(id: string, alias: Record<string, string> | undefined): Promise<{ file: string; code: string; metafile: Metafile }> {
-  const fn = FUNCTIONS.find((f) => f.id === id)!;
+async function bundle(id: string, alias: Record<string, string> | undefined, entry?: string): Promise<{ file: string; code: string; metafile: Metafile }> {
+  const fn = FUNCTIONS.find((f) => f.id === id);
   const file = join(work, `${id}-${alias ? 'trimmed' : 'full'}`, 'index.mjs');
   const result = await build({
-    entryPoints: [resolve(ROOT, fn.entry)],
+    entryPoints: [resolve(ROOT, entry ?? fn!.entry)],
     outfile: file,
     bundle: true,
     format: LAMBDA_BUNDLING.format,
@@ -63,6 +63,12 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       requests.push({ target: String(req.headers['x-amz-target']), headers: req.headers, body });
+      if (req.headers['x-amz-target'] === 'AmazonSQS.SendMessage') {
+        // SQS's JSON protocol; the client checks the body's MD5.
+        const md5 = createHash('md5').update((JSON.parse(body) as { MessageBody: string }).MessageBody).digest('hex');
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ MessageId: 'm-1', MD5OfMessageBody: md5 }));
+        return;
+      }
       const key = (JSON.parse(body) as { Key: { tokenHash: { S: string } } }).Key.tokenHash.S;
       const expires = Math.floor(Date.now() / 1000) + 3600;
       const item = { tokenHash: { S: key }, userId: { S: userId }, createdAt: { S: new Date().toISOString() }, expiresAt: { S: new Date(expires * 1000).toISOString() }, expiresAtEpoch: { N: String(expires) } };
@@ -155,6 +161,26 @@ describe('Lambda bundles without the default credential chain', () => {
     // Signed (SigV4) with the role's credentials from the environment, session token included.
     expect(requests[0]!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAROLEFROMENV\/\d{8}\/us-east-1\/dynamodb\/aws4_request/);
     expect(requests[0]!.headers['x-amz-security-token']).toBe('session-from-env');
+  }, 60_000);
+
+  it('sends to SQS from a bundle with the client imported on first use, on the environment credentials', async () => {
+    // The sync queue's sender as the history and sync-control bundles carry it (the SQS client is loaded lazily).
+    const entry = join(work, 'send-entry.ts');
+    writeFileSync(entry, `import { sendSyncMessage } from ${JSON.stringify(resolve(ROOT, 'functions/shared/sync-queue.ts'))};\nexport const handler = (message: never) => sendSyncMessage(message, { delaySeconds: 5 });\n`);
+    const { file, code } = await bundle('send', LAMBDA_BUNDLING.alias, entry);
+    for (const marker of CHAIN_MARKERS) expect(code).not.toContain(marker);
+    requests.length = 0;
+    const message = { jobId: 'job-1', userId: 'u-1' };
+    const run = await invoke(file, message, {
+      AWS_ACCESS_KEY_ID: 'ASIASQSFROMENV',
+      AWS_SECRET_ACCESS_KEY: 's',
+      AWS_ENDPOINT_URL_SQS: endpoint,
+      SYNC_QUEUE_URL: `${endpoint}/000000000000/animelog-bundle-test-sync`,
+    });
+    expect(run.error).toBeUndefined();
+    expect(requests.map((r) => r.target)).toEqual(['AmazonSQS.SendMessage']);
+    expect(JSON.parse(requests[0]!.body)).toMatchObject({ MessageBody: JSON.stringify(message), DelaySeconds: 5 });
+    expect(requests[0]!.headers.authorization).toMatch(/Credential=ASIASQSFROMENV\/\d{8}\/us-east-1\/sqs\//);
   }, 60_000);
 
   it('fails plainly without credentials in the environment, asking nothing of the network', async () => {
