@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb-local';
+import { freePort, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb-local';
 import { createTables } from './tables';
 import { ResolverSet } from './appsync/executor';
 import { GraphQLApi } from './appsync/graphql-api';
@@ -47,11 +47,13 @@ export interface LocalStackOptions {
   port?: number;
   /** Table-name stage (default "local"); tests use a unique one to share a DynamoDB Local. */
   stage?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
+  dynamodbEndpoint?: string;
   /**
-   * Use this DynamoDB endpoint instead of starting DynamoDB Local. A promise is awaited only where the
-   * tables are created, so the sandbox and the functions load while it starts (npm start's JVM).
+   * Settles when that endpoint answers (npm start's own DynamoDB Local, still starting): awaited only
+   * where the tables are created, just before the stack listens, so everything else starts meanwhile.
    */
-  dynamodbEndpoint?: string | Promise<string>;
+  dynamodbReady?: Promise<unknown>;
   /** Keep DynamoDB Local's data in this folder (default: in memory). */
   dataDir?: string;
   /** The local API key (default: a random one). */
@@ -116,10 +118,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error('[stack] stop:', (e as Error).message));
   };
   try {
-    const ownDynamoDB: Promise<DynamoDBLocalHandle> | undefined = options.dynamodbEndpoint ? undefined : startDynamoDBLocal({ dataDir: options.dataDir });
-    if (ownDynamoDB) cleanups.push(() => ownDynamoDB.then((ddb) => ddb.stop(), () => {}));
-    const endpointReady = ownDynamoDB ? ownDynamoDB.then((ddb) => ddb.endpoint) : Promise.resolve(options.dynamodbEndpoint!);
-    endpointReady.catch(() => {}); // reported where it is awaited
+    // The endpoint is known at once (its port chosen first); DynamoDB Local answers later, awaited at the tables.
+    let dynamodbEndpoint = options.dynamodbEndpoint;
+    let dynamodbReady = options.dynamodbReady ?? Promise.resolve();
+    if (!dynamodbEndpoint) {
+      const port = await freePort();
+      const own: Promise<DynamoDBLocalHandle> = startDynamoDBLocal({ port, dataDir: options.dataDir });
+      cleanups.push(() => own.then((ddb) => ddb.stop(), () => {}));
+      dynamodbEndpoint = `http://127.0.0.1:${port}`;
+      dynamodbReady = own;
+    }
+    dynamodbReady.catch(() => {}); // reported where it is awaited
 
     const iam = {
       region: 'us-east-1',
@@ -129,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The in-process functions read their configuration from the environment, as in Lambda.
     Object.assign(process.env, {
       STAGE: stage,
+      DYNAMODB_ENDPOINT: dynamodbEndpoint,
       AWS_REGION: iam.region,
       ...options.env,
     });
@@ -164,13 +174,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       { resultsCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_SECONDS },
     );
 
-    // The functions read it per call (their clients are made on first use), so it may come last.
-    const dynamodbEndpoint = await endpointReady;
-    process.env.DYNAMODB_ENDPOINT = dynamodbEndpoint;
-    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: SDK_LOGGER });
-    cleanups.push(async () => dynamodb.destroy());
-    await createTables(dynamodb, stage);
-
     const bundleDir = options.bundleDir ?? join(ROOT, 'dist', 'resolvers');
     // The resolvers' data sources reach the tables as AppSync does, with no SDK in between (its per-call cost dominated).
     const dataSourceClient = new DynamoDBJsonClient(dynamodbEndpoint, { region: iam.region });
@@ -196,6 +199,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const realtime = new RealtimeServer({ api, auth, resolvers, graphqlUrl: () => endpoint, keepAliveMs: options.keepAliveMs });
     realtime.attach(http);
     if (options.console !== false) await mountConsole(http, { apiKey, graphqlPath: '/graphql', realtimePath: REALTIME_PATH });
+
+    // The last step before listening: the tables need DynamoDB to answer, which may still be starting.
+    await dynamodbReady;
+    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: SDK_LOGGER });
+    cleanups.push(async () => dynamodb.destroy());
+    await createTables(dynamodb, stage);
+
     let port: number;
     let tls: LocalStack['tls'];
     if (options.https) {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { startLocalStack as StartLocalStack } from './stack';
 import { ensureBuilt } from './build-cache';
-import { startDynamoDBLocal } from './dynamodb-local';
+import { freePort, startDynamoDBLocal } from './dynamodb-local';
 
 // ANIMELOG_START_TIMING=1 prints when each phase ended, in ms since this process began (bench/start.ts).
 const timing = process.env.ANIMELOG_START_TIMING === '1';
@@ -57,7 +57,8 @@ if (malCatalog !== undefined && !existsSync(malCatalog)) {
 
 // DynamoDB Local (a JVM, the longest step) starts first, and answers while the build check runs and the
 // stack's modules load; a failing build stops it again.
-const dynamodbLocal = values['dynamodb-endpoint'] ? undefined : startDynamoDBLocal({ dataDir: values['data-dir'] });
+const dynamodbPort = values['dynamodb-endpoint'] ? undefined : await freePort();
+const dynamodbLocal = dynamodbPort === undefined ? undefined : startDynamoDBLocal({ port: dynamodbPort, dataDir: values['data-dir'] });
 dynamodbLocal?.then(
   () => mark('dynamodb-local'),
   () => {}, // reported where the stack awaits it
@@ -82,8 +83,9 @@ try {
   stack = await startLocalStack({
     port,
     dataDir: values['data-dir'],
-    // Awaited by the stack only where it creates the tables: the functions load while the JVM starts.
-    dynamodbEndpoint: values['dynamodb-endpoint'] ?? dynamodbLocal!.then((d) => d.endpoint),
+    // Awaited by the stack only where it creates the tables: the rest of it starts while the JVM does.
+    dynamodbEndpoint: values['dynamodb-endpoint'] ?? `http://127.0.0.1:${dynamodbPort}`,
+    dynamodbReady: dynamodbLocal,
     https: values.https ? { dir: values['tls-dir'] } : false,
     ...(malCatalog ? { malSandbox: { catalog: malCatalog } } : {}),
   });
