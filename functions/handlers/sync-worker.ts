@@ -4,7 +4,7 @@
  * is reported as a batch item failure so the queue redelivers it; the job's checkpoint makes that safe.
  */
 import { readFileSync } from 'node:fs';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { malSessionForUser } from '../auth/mal-tokens';
 import { publishSyncProgress } from '../shared/progress-publisher';
 import { localQueueStopping, sendSyncMessage, type SqsBatchResponse, type SqsEvent } from '../shared/sync-queue';
@@ -46,8 +46,6 @@ let sqs: SQSClient | undefined;
 async function retrySoon(receiptHandle: string | undefined): Promise<void> {
   const queueUrl = env(ENV.SYNC_QUEUE_URL);
   if (!queueUrl || !receiptHandle) return;
-  // Imported on first use: the local stack (its queue in-process) never loads the SQS client.
-  const { ChangeMessageVisibilityCommand, SQSClient } = await import('@aws-sdk/client-sqs');
   sqs ??= new SQSClient({});
   await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: BUSY_RETRY_SECONDS })).catch((error) => {
     log.warn('could not shorten the visibility timeout', errorFields(error));

@@ -4,6 +4,7 @@
  * Credentials: in AWS from Secrets Manager (MAL_SECRET_ARN → {clientId, clientSecret, redirectUri});
  * locally from MAL_CLIENT_ID / MAL_CLIENT_SECRET / MAL_REDIRECT_URIS, set by the local stack.
  */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MalClient, structuredLogger } from '../mal/client';
 import { malClientConfigFromEnv } from '../mal/config';
 import { dynamoClientConfig } from './dynamo';
@@ -20,8 +21,6 @@ interface MalSecret {
 async function loadSecretIntoEnv(): Promise<void> {
   const arn = env(ENV.MAL_SECRET_ARN);
   if (!arn || env(ENV.MAL_CLIENT_ID)) return;
-  // Imported on first use: locally (no secret) the Secrets Manager client is never loaded.
-  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
   let secret: MalSecret;
   try {

@@ -2,7 +2,7 @@
  * The sync queue: `{userId, jobId}` messages for the sync worker. In AWS an SQS queue (SYNC_QUEUE_URL,
  * consumed by the sync-worker Lambda); locally the in-process queue the local stack registers as a port.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { componentLogger, errorFields } from './logger';
 import { ENV, env } from './config';
 
@@ -49,8 +49,6 @@ export async function sendSyncMessage(message: SyncMessage, options: { delaySeco
   const url = env(ENV.SYNC_QUEUE_URL);
   const delaySeconds = Math.min(900, Math.max(0, Math.round(options.delaySeconds ?? 0)));
   if (url) {
-    // Imported on first use: the local stack (its queue in-process) never loads the SQS client.
-    const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
     sqs ??= new SQSClient({});
     try {
       await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify(message), ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}) }));

@@ -9,7 +9,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { authorizeAccess } from './aws-access';
 import { environment } from './config';
 
@@ -161,7 +161,7 @@ export interface KmsKeyProviderOptions {
 export class KmsKeyProvider implements DataKeyProvider {
   readonly name = 'kms';
   private readonly keyId: string;
-  private client?: KmsLike;
+  private readonly client: KmsLike;
   private readonly cacheTtlMs: number;
   private readonly maxCachedKeys: number;
   private readonly encryptionContext: Record<string, string>;
@@ -171,18 +171,11 @@ export class KmsKeyProvider implements DataKeyProvider {
 
   constructor(options: KmsKeyProviderOptions) {
     this.keyId = options.keyId;
-    this.client = options.client;
+    this.client = options.client ?? new KMSClient({});
     this.cacheTtlMs = options.cacheTtlMs ?? 5 * 60_000;
     this.maxCachedKeys = options.maxCachedKeys ?? 100;
     this.encryptionContext = options.encryptionContext ?? { purpose: 'animelog-mal-tokens' };
     this.now = options.now ?? Date.now;
-  }
-
-  /** The KMS module is imported on first use: locally (the key-file provider) it is never loaded. */
-  private async kms() {
-    const sdk = await import('@aws-sdk/client-kms');
-    this.client ??= new sdk.KMSClient({});
-    return { client: this.client, sdk };
   }
 
   generateDataKey(): Promise<DataKey> {
@@ -191,9 +184,8 @@ export class KmsKeyProvider implements DataKeyProvider {
       const key = (async (): Promise<DataKey> => {
         let result: { Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array; KeyId?: string };
         try {
-          const { client, sdk } = await this.kms();
-          result = (await client.send(
-            new sdk.GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: this.encryptionContext }),
+          result = (await this.client.send(
+            new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: this.encryptionContext }),
           )) as typeof result;
         } catch (error) {
           throw new TokenCryptoError(`KMS GenerateDataKey failed for ${this.keyId}`, { cause: error });
@@ -217,9 +209,8 @@ export class KmsKeyProvider implements DataKeyProvider {
     if (cached && cached.expiresAt > this.now()) return cached.plaintext;
     let result: { Plaintext?: Uint8Array };
     try {
-      const { client, sdk } = await this.kms();
-      result = (await client.send(
-        new sdk.DecryptCommand({ CiphertextBlob: encrypted, KeyId: keyId, EncryptionContext: this.encryptionContext }),
+      result = (await this.client.send(
+        new DecryptCommand({ CiphertextBlob: encrypted, KeyId: keyId, EncryptionContext: this.encryptionContext }),
       )) as typeof result;
     } catch (error) {
       const name = (error as { name?: string })?.name;

@@ -163,8 +163,8 @@ describe('Lambda bundles without the default credential chain', () => {
     expect(requests[0]!.headers['x-amz-security-token']).toBe('session-from-env');
   }, 60_000);
 
-  it('sends to SQS from a bundle with the client imported on first use, on the environment credentials', async () => {
-    // The sync queue's sender as the history and sync-control bundles carry it (the SQS client is loaded lazily).
+  it('sends to SQS from a bundle on the environment credentials', async () => {
+    // The sync queue's sender as the history and sync-control bundles carry it: another client, another protocol.
     const entry = join(work, 'send-entry.ts');
     writeFileSync(entry, `import { sendSyncMessage } from ${JSON.stringify(resolve(ROOT, 'functions/shared/sync-queue.ts'))};\nexport const handler = (message: never) => sendSyncMessage(message, { delaySeconds: 5 });\n`);
     const { file, code } = await bundle('send', LAMBDA_BUNDLING.alias, entry);
