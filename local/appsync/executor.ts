@@ -73,6 +73,8 @@ export class ResolverLoadError extends Error {
   }
 }
 
+const LOAD_TIMEOUT_MS = 30_000;
+
 /** Compiles one ESM bundle into a vm context whose `@aws-appsync/utils*` imports are our runtime. */
 export function loadResolverCode(file: string, code: string): LoadedCode {
   // Checked (APPSYNC_JS rules) and made CommonJS once per bundle content; a start with unchanged bundles reuses that.
@@ -114,7 +116,9 @@ export function loadResolverCode(file: string, code: string): LoadedCode {
     },
   });
   try {
-    new vm.Script(cjs, { filename: file }).runInContext(context, { timeout: 1000 });
+    // A guard against a bundle whose top level never ends. It is wall-clock time: on a loaded machine a
+    // descheduled start took over 1 s for a bundle that defines a few functions, so the bound is generous.
+    new vm.Script(cjs, { filename: file }).runInContext(context, { timeout: LOAD_TIMEOUT_MS });
   } catch (error) {
     throw new ResolverLoadError(`${file} failed to load: ${(error as Error).message}`, { cause: error });
   }
