@@ -17,7 +17,7 @@ import { LocalHttpServer } from './http-server';
 import type { LambdaAuthorizerEvent, LambdaAuthorizerResult } from './appsync/auth';
 import type { IamCredentials } from '../functions/shared/iam-signer';
 import type { LambdaFunctionId } from '#contract/datasources';
-import { AUTHORIZER_CACHE_SECONDS, FUNCTIONS, type FunctionDefinition } from '#contract/functions';
+import { AUTHORIZER_CACHE_SECONDS, FUNCTIONS, type FunctionDefinition, type FunctionId } from '#contract/functions';
 import { REQUESTS_PER_MINUTE } from '#contract/user-limits';
 import { cachedAuthorizer, type AuthorizerCache } from './authorizer-cache';
 import { registerLocalSyncQueue, type SyncMessage, type SyncWorkerHandler } from '../functions/shared/sync-queue';
@@ -164,13 +164,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     cleanups.push(async () => unregisterGrants());
 
+    // The functions' modules (the AWS SDK clients among them) load once the stack listens, not before:
+    // the first answers need none of them, and an invocation that comes sooner waits for its module.
+    const handlerLoads: (() => Promise<LambdaHandler>)[] = [];
+    const deferredHandler = (id: FunctionId): LambdaHandler => {
+      let loaded: Promise<LambdaHandler> | undefined;
+      const load = () => (loaded ??= loadHandler(ROOT, id));
+      handlerLoads.push(load);
+      return (event) => load().then((handler) => handler(event));
+    };
     const lambdas: Partial<Record<LambdaFunctionId, LambdaHandler>> = {};
     for (const fn of FUNCTIONS) {
       if (fn.id === 'authorizer' || fn.id === 'sync-worker') continue;
-      lambdas[fn.id as LambdaFunctionId] = await loadHandler(ROOT, fn.id);
+      lambdas[fn.id as LambdaFunctionId] = deferredHandler(fn.id);
     }
     const authorizer = cachedAuthorizer(
-      asFunction('authorizer', (await loadHandler(ROOT, 'authorizer')) as (e: LambdaAuthorizerEvent) => Promise<LambdaAuthorizerResult>),
+      asFunction('authorizer', deferredHandler('authorizer') as (e: LambdaAuthorizerEvent) => Promise<LambdaAuthorizerResult>),
       { resultsCacheTtlSeconds: options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_SECONDS },
     );
 
@@ -237,12 +246,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Over --https the worker's publish must trust the self-signed certificate, as any client must.
     if (tls) process.env.SYNC_PROGRESS_CA_FILE = tls.certPath;
     else delete process.env.SYNC_PROGRESS_CA_FILE;
-    const syncQueue = new GrantCheckedSyncQueue(asFunction('sync-worker', (await loadHandler(ROOT, 'sync-worker')) as SyncWorkerHandler));
+    const syncQueue = new GrantCheckedSyncQueue(asFunction('sync-worker', deferredHandler('sync-worker') as SyncWorkerHandler));
     const unregisterSyncQueue = registerLocalSyncQueue(syncQueue);
     cleanups.push(async () => {
       unregisterSyncQueue();
       await syncQueue.stop();
     });
+    // Listening: now the functions' modules (see deferredHandler); a failure is reported here and again by the invocation.
+    for (const load of handlerLoads) load().catch((error) => console.error(`[stack] a function did not load: ${(error as Error).message}`));
 
     return {
       url,
