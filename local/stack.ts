@@ -164,8 +164,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     cleanups.push(async () => unregisterGrants());
 
-    // The functions' modules (the AWS SDK clients among them) load once the stack listens, not before:
-    // the first answers need none of them, and an invocation that comes sooner waits for its module.
+    // The functions' modules (the AWS SDK clients among them) load when first invoked, or a second after
+    // the stack listens, whichever comes first: the first answers need none of them.
     const handlerLoads: (() => Promise<LambdaHandler>)[] = [];
     const deferredHandler = (id: FunctionId): LambdaHandler => {
       let loaded: Promise<LambdaHandler> | undefined;
@@ -252,8 +252,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       unregisterSyncQueue();
       await syncQueue.stop();
     });
-    // Listening: now the functions' modules (see deferredHandler); a failure is reported here and again by the invocation.
-    for (const load of handlerLoads) load().catch((error) => console.error(`[stack] a function did not load: ${(error as Error).message}`));
+    // Loaded during the start they would delay the first answer; a failure is reported here and by its invocations.
+    const prefetch = setTimeout(() => {
+      for (const load of handlerLoads) load().catch((error) => console.error(`[stack] a function did not load: ${(error as Error).message}`));
+    }, 1000).unref();
+    cleanups.push(async () => clearTimeout(prefetch));
 
     return {
       url,

@@ -107,9 +107,10 @@ function malCatalogLine(sandbox: NonNullable<typeof stack.malSandbox>): string {
 
 mark('stack-started');
 if (timing) {
-  // What a start with nothing changed must not load: the bundle check's linter and parsers, the compiler.
+  // What a start with nothing changed must not load before it answers: the bundle check's linter and
+  // parsers, the compiler, and the functions' modules (KMS's client among them; loaded after it, see stack.ts).
   const loaded = Object.keys(createRequire(import.meta.url).cache);
-  const heavy = ['eslint', '@aws-appsync/eslint-plugin', '@typescript-eslint', 'typescript', '@graphql-codegen'].filter((name) =>
+  const heavy = ['eslint', '@aws-appsync/eslint-plugin', '@typescript-eslint', 'typescript', '@graphql-codegen', '@aws-sdk/client-kms'].filter((name) =>
     loaded.some((path) => path.includes(`/node_modules/${name}/`)),
   );
   console.error(`[start] heavy modules loaded: ${heavy.length > 0 ? heavy.join(', ') : 'none'}`);
