@@ -14,7 +14,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 let child: ChildProcess | undefined;
 
 afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  // A failed test leaves it running: its whole process group goes, DynamoDB Local's JVM included.
+  if (child && child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
 });
 
 function waitForOutput(proc: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
@@ -55,6 +56,8 @@ describe('npm start', () => {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MAL_CLIENT_ID: '', MAL_CLIENT_SECRET: '', REDIRECT_URI: '', ANIMELOG_START_TIMING: '1' },
+      // Its own process group, so a failed test can stop everything it started (see afterAll).
+      detached: true,
     });
     const banner = await waitForOutput(child, /API key: \S+[\s\S]*heavy modules loaded: .*\n|heavy modules loaded: .*\n[\s\S]*API key: \S+/, 60_000);
     const graphqlUrl = /GraphQL:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(banner)![1]!;
