@@ -9,7 +9,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionDefinition, FunctionId } from '#contract/functions';
@@ -108,6 +108,8 @@ export class Functions extends Section {
             esbuildArgs: LAMBDA_ESBUILD_ARGS,
             // esbuild is in node_modules: bundle locally, never via Docker.
             forceDockerBundling: false,
+            // Warnings and errors only: the per-bundle size lines are noise in synth and test output.
+            logLevel: LogLevel.WARNING,
           },
         });
 
