@@ -80,7 +80,8 @@ interface Example {
 
 const catalogEntries = await loadCatalog(args.catalog);
 const source = new CatalogCandidateSource(catalogEntries);
-const matcher = new Matcher(source);
+// The full path for every case (no search-only decisions): the models are fitted on its candidates.
+const matcher = new Matcher(source, { decideFromSearch: false });
 const built = buildSeasonCases(catalogEntries);
 
 async function load(path: string, set: Example['set']): Promise<Example[]> {

@@ -32,6 +32,11 @@ export interface MatcherOptions {
   detailsLimit?: number;
   /** Candidates reported in the result. */
   reportedCandidates?: number;
+  /**
+   * Decide a plain first season from the search answer when it can (default true). The fit script turns
+   * it off: the models are fitted on the full path's view of every case.
+   */
+  decideFromSearch?: boolean;
 }
 
 export class MatchingError extends Error {
@@ -597,6 +602,7 @@ export class Matcher {
       searchLimit: options.searchLimit ?? 20,
       detailsLimit: options.detailsLimit ?? 8,
       reportedCandidates: options.reportedCandidates ?? 5,
+      decideFromSearch: options.decideFromSearch ?? true,
     };
   }
 
@@ -645,7 +651,7 @@ export class Matcher {
 
     // 0. The first phrasing's answer alone may decide a plain first season (no details needed).
     const primary = await this.search(queries[0]);
-    const quick = searchOnlyChoice(request, forms, primary);
+    const quick = this.options.decideFromSearch ? searchOnlyChoice(request, forms, primary) : undefined;
     if (quick) return { result: this.searchOnlyResult(request, forms, quick, primary), modelCase: null, candidateIds: primary.map((h) => h.id) };
 
     // 1. Search with every phrasing; keep each candidate once.

@@ -87,4 +87,11 @@ describe('decisions from the search answer alone', () => {
     expect(source.detailsAsked).toEqual([]);
     expect(result.malId).toBe(100);
   });
+
+  it('takes the full path for every case when decideFromSearch is off (what the models are fitted on)', async () => {
+    const source = new StubSource([FIRST, SECOND, FILM]);
+    const result = await new Matcher(source, { decideFromSearch: false }).match(firstSeason);
+    expect(source.detailsAsked.length).toBeGreaterThan(0);
+    expect(result.explanation.text).not.toContain('decided from the search answer');
+  });
 });
