@@ -130,6 +130,8 @@ export interface CrShowSeason {
   episodeCount: number;
   /** CR's episode numbers run on from the previous season (13, 14, … for a second season). */
   episodeNumberOffset: number;
+  /** The MAL entry's first air date (YYYY-MM-DD) when the catalog has one: CR's air dates follow it. */
+  startDate?: string;
   dub?: { of: string; versions: boolean };
 }
 
@@ -206,6 +208,7 @@ export function crShowSeasons(franchises: CatalogFranchise[], random: () => numb
         malId: entry.mal_id,
         episodeCount,
         episodeNumberOffset: continuous ? offset : 0,
+        ...(entry.start_date && /^\d{4}-\d{2}-\d{2}$/.test(entry.start_date) ? { startDate: entry.start_date } : {}),
       });
       offset += entry.episodes ?? 12;
     }
@@ -231,7 +234,7 @@ export interface WatchOptions {
   dubEpisodes?: number;
 }
 
-/** CR v2 watch-history entries (`data[]` of the API's own shape) for the seasons, newest last. */
+/** CR v2 watch-history entries (`data[]` of the API's own shape) for the seasons, newest last, with CR's air dates. */
 export function crV2History(seasons: CrShowSeason[], random: () => number, options: WatchOptions): Record<string, unknown>[] {
   const completedShare = options.completedShare ?? 0.8;
   const dubEpisodes = options.dubEpisodes ?? 3;
@@ -251,6 +254,8 @@ export function crV2History(seasons: CrShowSeason[], random: () => number, optio
       at += 30 * 60_000 + Math.floor(random() * 6 * 3_600_000);
       const number = e + season.episodeNumberOffset;
       const id = `${season.seasonId}E${e}`;
+      // Weekly from the entry's start, as a simulcast airs; a dub four weeks behind.
+      const airDate = original.startDate ? new Date(Date.parse(`${original.startDate}T15:00:00Z`) + ((e - 1) * 7 + (season.dub ? 28 : 0)) * 86_400_000).toISOString() : undefined;
       entries.push({
         id,
         date_played: new Date(at).toISOString(),
@@ -271,6 +276,7 @@ export function crV2History(seasons: CrShowSeason[], random: () => number, optio
             sequence_number: number,
             episode: String(number),
             duration_ms: 1_440_000,
+            ...(airDate ? { episode_air_date: airDate } : {}),
             audio_locale: season.dub ? 'en-US' : 'ja-JP',
             is_dubbed: Boolean(season.dub),
             versions,
