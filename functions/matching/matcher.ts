@@ -62,6 +62,8 @@ interface RequestForms {
   wantedSeason: number | undefined;
   /** The season was named (season number or a marker such as "Season 2"), not merely implied. */
   seasonIsExplicit: boolean;
+  /** The season number a request title itself states ("Season 2", "II", a trailing "2"); undefined when none. */
+  titleSeason: number | undefined;
   /** Media type stated in the title ("… OVA", "… Movie") when the request gives none. */
   impliedMediaType: MalMediaType | undefined;
   /** Words of each request title form (full and base), for the word-recall signal. */
@@ -250,6 +252,7 @@ function requestForms(request: MatchRequest): RequestForms {
     preparedBase: [...new Set(base)].map(prepareNormalised),
     wantedSeason,
     seasonIsExplicit,
+    titleSeason: stated ?? weak,
     impliedMediaType,
     franchise: undefined as unknown as RequestForms,
   };
@@ -518,44 +521,63 @@ function episodeFit(wanted: number | null | undefined, candidate: MalCandidate):
  */
 export const SEARCH_ONLY_CONFIDENCE = 0.995;
 
-/** A plain first season that the search hits alone decide, and why; undefined when details are needed. */
+/** A plain season that the search hits alone decide, and why; undefined when details are needed. */
 interface SearchOnlyChoice {
   hit: MalCandidate;
   on: string;
   episodes: number;
+  /** The season wanted (1, or the one the season title names). */
+  season: number;
 }
 
 /**
- * A first season with nothing the sequel chain must explain — no season or part beyond the first named,
- * no words beyond the series title, episodes from 1 that fit the entry, not a movie — whose request
- * title is exactly one TV/ONA hit's main, English or Japanese title (a disambiguation such as "(2019)"
- * aside), with no other hit carrying that title in any form (a remake, a film of the same name) and no
- * season marker of its own: that hit is the season. Anything less clear takes the full path with
- * details, so this only saves MAL requests where the details could not change the answer.
+ * A season with nothing the sequel chain must explain — the first (no season or part beyond it named), or
+ * a later one that its own title names with CR's number agreeing; no part, no words beyond the series
+ * title and the marker; episodes from 1 (a first season: from any episode CR numbers in season 1) that
+ * fit the entry; not a movie — whose request title is exactly one TV/ONA hit's main, English or Japanese
+ * title (a disambiguation such as "(2019)" aside), that hit naming no other season, with no other hit
+ * carrying that title in any form (a remake, a film of the same name): that hit is the season. Anything
+ * less clear takes the full path with details, so this only saves MAL requests where the details could
+ * not change the answer.
  */
 function searchOnlyChoice(request: MatchRequest, forms: RequestForms, hits: MalCandidate[]): SearchOnlyChoice | undefined {
   if (request.mediaType && !isMainLineType(request.mediaType)) return undefined;
   if (forms.impliedMediaType || forms.durationType === 'movie') return undefined;
-  if ((forms.wantedSeason ?? 1) !== 1 || (forms.crSeason ?? 1) !== 1 || (forms.wantedPart ?? 1) !== 1 || forms.distinct.length > 0) return undefined;
-  // Episodes from 1, or from later on when CR itself says season 1 (someone watching mid-season); numbers
-  // that run on with no season given may continue an earlier season.
+  if ((forms.wantedPart ?? 1) !== 1 || forms.distinct.length > 0) return undefined;
+  const wanted = forms.wantedSeason ?? 1;
   const range = forms.episodeRange;
-  if (range && range.low !== 1 && !(range.low > 1 && forms.crSeason === 1)) return undefined;
+  if (wanted === 1) {
+    if ((forms.crSeason ?? 1) !== 1) return undefined;
+    // Episodes from 1, or from later on when CR itself says season 1 (someone watching mid-season);
+    // numbers that run on with no season given may continue an earlier season.
+    if (range && range.low !== 1 && !(range.low > 1 && forms.crSeason === 1)) return undefined;
+  } else {
+    // A later season only when its title names it and CR's number does not disagree, with episodes from
+    // 1: numbers running on from the season before need the chain for their offset.
+    if (forms.titleSeason !== wanted || (forms.crSeason !== undefined && forms.crSeason !== wanted)) return undefined;
+    if (range && range.low !== 1) return undefined;
+  }
   const episodes = range ? range.high : (request.episodeCount ?? 0);
   if (!(episodes >= 1)) return undefined;
-  const names = new Set(forms.wantedSeason === 1 ? [...forms.full, ...forms.base] : forms.full);
+  // The request's own names: for a later season only the forms that carry its number (not the bare
+  // series title, which names the first season).
+  const names = new Set(
+    forms.wantedSeason === 1 ? [...forms.full, ...forms.base] : wanted === 1 ? forms.full : forms.full.filter((f) => statedSeasonNumber(f, true) === wanted),
+  );
+  if (names.size === 0) return undefined;
   let chosen: SearchOnlyChoice | undefined;
   for (const hit of hits) {
     const titles = titleForms(hit);
     const exactOfficial = titles.normalised.slice(0, titles.official).findIndex((t) => names.has(t));
     const details = hit as MalAnimeDetails;
     const stated = statedSeasonOf(details);
-    const later = (stated !== undefined && stated > 1) || isLaterPart(details);
+    // The entry names a season other than the wanted one (or a later part of it).
+    const later = (stated ?? 1) !== wanted || isLaterPart(details);
     if (exactOfficial < 0) {
       const bySynonym = titles.normalised.some((t) => names.has(t));
       // Equal once season markers are dropped ("X 2nd Season"), or a synonym that is the franchise's
-      // name: a rival unless the entry's own titles name a later season, or it is a film/special of
-      // one episode while the season has several.
+      // name: a rival unless the entry's own titles name another season, or it is not a TV/ONA entry
+      // while the season has several episodes.
       const byBase = titles.base.some((t) => names.has(t));
       if (!bySynonym && !byBase) continue;
       if (later) continue;
@@ -564,10 +586,10 @@ function searchOnlyChoice(request: MatchRequest, forms: RequestForms, hits: MalC
     }
     // A film of that name cannot be a season of several episodes.
     if (hit.media_type === 'movie' && episodes >= 2) continue;
-    // A second entry of that name (another type included), or one naming a later season: the details
+    // A second entry of that name (another type included), or one naming another season: the details
     // must tell them apart.
     if (chosen || later || !isMainLineType(hit.media_type)) return undefined;
-    chosen = { hit, on: titles.raw[exactOfficial], episodes };
+    chosen = { hit, on: titles.raw[exactOfficial], episodes, season: wanted };
   }
   if (!chosen) return undefined;
   const { hit } = chosen;
@@ -853,7 +875,7 @@ export class Matcher {
     const needsReview = confidence < this.options.autoAcceptThreshold;
     const first = forms.episodeRange?.low ?? 1;
     const text = [
-      `MAL ${quick.hit.id} "${quick.hit.title}" (${quick.hit.media_type ?? 'unknown type'}): a first season, and the only search hit titled "${quick.on}"`,
+      `MAL ${quick.hit.id} "${quick.hit.title}" (${quick.hit.media_type ?? 'unknown type'}): ${quick.season === 1 ? 'a first season' : `season ${quick.season} as its title says`}, and the only search hit titled "${quick.on}"`,
       `episodes ${first}–${quick.episodes} of ${quick.hit.num_episodes}`,
       Number.isFinite(startYear(quick.hit)) ? `starts ${startYear(quick.hit)}` : '',
       'decided from the search answer (no details needed)',

@@ -81,6 +81,22 @@ describe('decisions from the search answer alone', () => {
     expect(result.segments).toEqual([{ malId: 100, firstEpisode: 5, lastEpisode: null, episodeOffset: 0 }]);
   });
 
+  it('decides a later season its own title names, with CR agreeing and episodes from 1', async () => {
+    const second: MatchRequest = { seriesTitle: "Frieren: Beyond Journey's End", seasonTitle: "Frieren: Beyond Journey's End Season 2", seasonNumber: 2, episodeNumbers: [1, 10], episodeCount: 10 };
+    const source = new StubSource([FIRST, SECOND, FILM]);
+    const result = await new Matcher(source).match(second);
+    expect(source.detailsAsked).toEqual([]);
+    expect(result.malId).toBe(101);
+    expect(result.explanation.text).toContain('season 2 as its title says');
+    // CR counting otherwise, or numbers running on from the first season: the chain must decide.
+    for (const request of [{ ...second, seasonNumber: 3 }, { ...second, episodeNumbers: [29, 38] }, { ...second, seasonTitle: "Frieren: Beyond Journey's End" }]) {
+      const asked = new StubSource([FIRST, SECOND, FILM]);
+      const other = await new Matcher(asked).match(request);
+      expect(asked.detailsAsked.length, JSON.stringify(request)).toBeGreaterThan(0);
+      expect(other.explanation.text).not.toContain('decided from the search answer');
+    }
+  });
+
   it('accepts air dates that fit a simulcast or an early dub', async () => {
     const source = new StubSource([FIRST, SECOND, FILM]);
     const result = await new Matcher(source).match({ ...firstSeason, airDates: ['2023-11-10', '2024-03-22'] });
