@@ -444,19 +444,21 @@ export class SyncRun {
     // Counters are re-read from the job: checkpoints add to them atomically.
     const job = await getJob(this.userId, this.jobId);
     const counts = { ...(job?.counts ?? this.counts), planned: this.counts.planned || job?.counts.planned || 0 };
-    await updateJob(this.userId, this.jobId, this.owner, { status, phase, finishedAt, errors: this.errors, 'counts.planned': counts.planned, ...extra });
-    for (const error of errors) this.reporter.error(counts.applied, counts.planned, error);
-    // The final event carries the skipped-entries report next to the counters.
-    this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, { ...counts, skipped: job?.skipped ?? this.job.skipped ?? null });
-    if (status === 'FAILED') emitMetric(METRIC.SyncJobFailed);
-    // A dry run is a preview: the last sync is the last one that could change the MAL list.
-    else if (!this.job.dryRun) await recordLastSync(this.userId, finishedAt).catch(() => undefined);
-    // Statistics follow every job that could change the MAL list; a failure here must not fail the job.
+    // lastSyncAt and the statistics are written before the job shows its final status, so a client that
+    // sees the job finished reads them up to date. A dry run is a preview: the last sync is the last one
+    // that could change the MAL list, and only such jobs change the statistics; a failure here must not
+    // fail the job.
+    if (status !== 'FAILED' && !this.job.dryRun) await recordLastSync(this.userId, finishedAt).catch(() => undefined);
     if (!this.job.dryRun) {
       await refreshStats(this.userId, { jobId: this.jobId, applied: counts.applied }, (this.settings ?? DEFAULT_SETTINGS).watchedThreshold).catch((error) =>
         log.warn('statistics not refreshed', { jobId: this.jobId, ...errorFields(error) }),
       );
     }
+    await updateJob(this.userId, this.jobId, this.owner, { status, phase, finishedAt, errors: this.errors, 'counts.planned': counts.planned, ...extra });
+    for (const error of errors) this.reporter.error(counts.applied, counts.planned, error);
+    // The final event carries the skipped-entries report next to the counters.
+    this.reporter.summary(status, phase, counts.applied + counts.failed, counts.planned, { ...counts, skipped: job?.skipped ?? this.job.skipped ?? null });
+    if (status === 'FAILED') emitMetric(METRIC.SyncJobFailed);
     await releaseLock(this.userId, this.owner);
   }
 }
