@@ -14,6 +14,7 @@ import { JOB_PREFIX, MATCH_PREFIX, PROFILE_SK, SERIES_PREFIX, SETTINGS_SK, histo
 import { SETTINGS_FIELDS, SETTINGS_RANGES } from '#contract/settings';
 import { consume } from '../limits/user-limits';
 import { validateRules } from '../sync/rules';
+import { DynamoDbMappingStore } from '../sync/mapping-store';
 
 export const EXPORT_FORMAT = 'animelog-export';
 export const EXPORT_VERSION = 1;
@@ -50,13 +51,17 @@ async function queryAll(table: TableId, keyName: string, keyValue: string): Prom
   return items;
 }
 
-async function userMappingConfirmations(userId: string, seriesItems: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+function seasonKeysOf(seriesItems: Record<string, unknown>[]): Set<string> {
   const seasonKeys = new Set<string>();
   for (const series of seriesItems) {
     for (const season of (series.seasons as { seasonKey?: string }[] | undefined) ?? []) if (season.seasonKey) seasonKeys.add(season.seasonKey);
   }
+  return seasonKeys;
+}
+
+async function userMappingConfirmations(userId: string, seriesItems: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
-  for (const seasonKey of seasonKeys) {
+  for (const seasonKey of seasonKeysOf(seriesItems)) {
     const found = await documents().send(new GetCommand({ TableName: tableName('mal-mappings'), Key: { seasonKey, sk: userMappingSk(userId) } }));
     if (found.Item) out.push(found.Item);
   }
@@ -366,13 +371,19 @@ export async function importUserData(userId: string, data: unknown) {
   return { series: seriesData.length, matches: matchedSeasons.size, historyEntries: history.length, settings: settings.length > 0 };
 }
 
-/** Deletes everything of the user: tokens, sessions (revoked), their tables' items, their confirmations. */
+/**
+ * Deletes everything of the user: tokens, sessions (revoked), their tables' items, their confirmations and
+ * their MAL account's votes (withdrawn, so the agreements they were part of are recomputed).
+ */
 export async function deleteUserData(userId: string): Promise<void> {
   await revokeAllSessions(userId);
   await deleteMalTokens(userId);
+  const profile = await documents().send(new GetCommand({ TableName: tableName('users'), Key: { userId, sk: PROFILE_SK } }));
+  const malUserId = profile.Item?.malUserId;
   const series = await queryAll('series-data', 'userId', userId);
   const confirmations = await userMappingConfirmations(userId, series);
   await batchWrite('mal-mappings', confirmations.map((i) => ({ DeleteRequest: { Key: { seasonKey: i.seasonKey, sk: i.sk } } })));
+  if (typeof malUserId === 'number') await new DynamoDbMappingStore().deleteVotes(malUserId, [...seasonKeysOf(series)]);
   for (const table of USER_TABLES) {
     const items = table === 'series-data' ? series : await queryAll(table, 'userId', userId);
     await batchWrite(table, items.map((i) => ({ DeleteRequest: { Key: { userId, sk: i.sk } } })));

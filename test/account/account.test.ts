@@ -10,6 +10,7 @@ import { documents } from '../../functions/shared/dynamo';
 import { tableName } from '../../functions/shared/config';
 import { loadMalTokens } from '../../functions/auth/mal-tokens';
 import { readFileSync } from 'node:fs';
+import { PROCESS_HISTORY, day, v2Episode, waitForJob } from '../sync/support';
 import { resolve } from 'node:path';
 
 /** Entries of the sandbox's default fixture catalog. */
@@ -68,6 +69,26 @@ describe('export, import and deletion', () => {
     await expect(loadMalTokens(owner.viewer.userId)).rejects.toThrow(/sign in/);
     // The other account keeps its copy.
     expect((await gql(stack, '{ series { items { seriesId } } }', {}, other.headers)).data!.series.items).toHaveLength(1);
+  });
+});
+
+describe('deletion withdraws the account\'s votes', () => {
+  it('a confirmation\'s vote for the shared agreement is gone once the account is deleted', async () => {
+    const voter = await signIn(stack, 'vote_leaver');
+    const data = [1, 2].map((n) => v2Episode({ seriesId: 'GSPY', seriesTitle: 'SPY x FAMILY', seasonId: 'GSPYV', seasonTitle: 'SPY x FAMILY', seasonNumber: 2, episode: n, played: day(n) }));
+    const sent = await gql(stack, PROCESS_HISTORY, { input: { history: JSON.stringify({ data }), dryRun: true } }, voter.headers);
+    expect(sent.errors).toBeUndefined();
+    await waitForJob(stack, voter.headers, sent.data!.processHistory.jobId);
+    const seasons = await gql(stack, '{ series { items { seasons { seasonKey } } } }', {}, voter.headers);
+    const seasonKey = seasons.data!.series.items[0].seasons[0].seasonKey as string;
+    const confirmed = await gql(stack, 'mutation($i: ConfirmMatchInput!) { confirmMatch(input: $i) { malId } }', { i: { seasonKey, malId: 53887 } }, voter.headers);
+    expect(confirmed.errors).toBeUndefined();
+    const votes = async () =>
+      (await documents().send(new QueryCommand({ TableName: tableName('mal-mappings'), KeyConditionExpression: 'seasonKey = :s AND begins_with(sk, :v)', ExpressionAttributeValues: { ':s': seasonKey, ':v': 'VOTE#' } }))).Items ?? [];
+    expect((await votes()).map((v) => v.malUserId)).toEqual([voter.viewer.malUserId]);
+
+    expect((await gql(stack, 'mutation { deleteAccount }', {}, voter.headers)).data).toEqual({ deleteAccount: true });
+    expect(await votes()).toEqual([]);
   });
 });
 
