@@ -103,8 +103,8 @@ cases.forEach(({ matchCase, labels }, index) => {
 });
 
 // Seasons decided from the search answer alone (no details): how many, and how often right.
-const searchOnly = cases.filter((_, index) => results[index].explanation.text.includes('decided from the search answer'));
-const searchOnlyRight = searchOnly.filter(({ labels }) => labels.expectedMalIds.includes(results[cases.findIndex((c) => c.labels === labels)].malId!)).length;
+const searchOnly = cases.flatMap(({ labels }, index) => (results[index].explanation.text.includes('decided from the search answer') ? [{ labels, result: results[index] }] : []));
+const searchOnlyRight = searchOnly.filter(({ labels, result }) => result.malId !== null && labels.expectedMalIds.includes(result.malId)).length;
 process.stderr.write(`decided from the search answer alone: ${searchOnly.length} cases, ${searchOnlyRight} right\n`);
 
 // Reliability table: does the confidence mean what it says? (bins of confidence vs observed accuracy)

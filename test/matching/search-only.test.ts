@@ -3,7 +3,7 @@
  * the details could add might change the answer; every less clear case still asks for details.
  */
 import { describe, expect, it } from 'vitest';
-import { Matcher, SEARCH_ONLY_CONFIDENCE } from '../../functions/matching/matcher';
+import { Matcher, SEARCH_ONLY_CONFIDENCE, type MatcherOptions } from '../../functions/matching/matcher';
 import type { CandidateSource, MalAnimeDetails, MalCandidate, MatchRequest } from '../../functions/matching/types';
 
 function hit(id: number, title: string, extra: Partial<MalCandidate> = {}): MalCandidate {
@@ -28,6 +28,14 @@ const FIRST = hit(100, 'Sousou no Frieren', { alternative_titles: { synonyms: ['
 const SECOND = hit(101, 'Sousou no Frieren 2nd Season', { alternative_titles: { synonyms: ["Frieren: Beyond Journey's End"], en: "Frieren: Beyond Journey's End Season 2", ja: '' }, start_season: { year: 2026, season: 'winter' }, start_date: '2026-01-16' });
 const FILM = hit(102, 'Sousou no Frieren: Mini', { alternative_titles: { synonyms: ["Frieren: Beyond Journey's End"], en: '', ja: '' }, media_type: 'movie', num_episodes: 1 });
 
+/** The request takes the full path: details are asked and the explanation is not a search-only one. */
+async function expectFullPath(request: MatchRequest, hits: MalCandidate[] = [FIRST, SECOND, FILM], options: MatcherOptions = {}) {
+  const source = new StubSource(hits);
+  const result = await new Matcher(source, options).match(request);
+  expect(source.detailsAsked.length, JSON.stringify(request)).toBeGreaterThan(0);
+  expect(result.explanation.text).not.toContain('decided from the search answer');
+}
+
 const firstSeason: MatchRequest = { seriesTitle: "Frieren: Beyond Journey's End", seasonTitle: "Frieren: Beyond Journey's End", seasonNumber: 1, episodeNumbers: [1, 28], episodeCount: 28 };
 
 describe('decisions from the search answer alone', () => {
@@ -47,10 +55,7 @@ describe('decisions from the search answer alone', () => {
 
   it('asks for details when two TV entries carry the name (a remake)', async () => {
     const remake = hit(200, "Frieren: Beyond Journey's End (2031)", { alternative_titles: { synonyms: [], en: "Frieren: Beyond Journey's End", ja: '' }, num_episodes: 28 });
-    const source = new StubSource([FIRST, remake]);
-    const result = await new Matcher(source).match(firstSeason);
-    expect(source.detailsAsked.length).toBeGreaterThan(0);
-    expect(result.explanation.text).not.toContain('decided from the search answer');
+    await expectFullPath(firstSeason, [FIRST, remake]);
   });
 
   it('asks for details when the season is not plainly the first', async () => {
@@ -66,12 +71,7 @@ describe('decisions from the search answer alone', () => {
       { ...firstSeason, airDates: ['2024-07-05'] },
       { ...firstSeason, mediaType: 'movie', episodeNumbers: null, episodeCount: null },
     ];
-    for (const request of cases) {
-      const source = new StubSource([FIRST, SECOND, FILM]);
-      const result = await new Matcher(source).match(request);
-      expect(source.detailsAsked.length, JSON.stringify(request)).toBeGreaterThan(0);
-      expect(result.explanation.text).not.toContain('decided from the search answer');
-    }
+    for (const request of cases) await expectFullPath(request);
   });
 
   it('decides a first season watched from a later episode on when CR says season 1', async () => {
@@ -89,12 +89,7 @@ describe('decisions from the search answer alone', () => {
     expect(result.malId).toBe(101);
     expect(result.explanation.text).toContain('season 2 as its title says');
     // CR counting otherwise, or numbers running on from the first season: the chain must decide.
-    for (const request of [{ ...second, seasonNumber: 3 }, { ...second, episodeNumbers: [29, 38] }, { ...second, seasonTitle: "Frieren: Beyond Journey's End" }]) {
-      const asked = new StubSource([FIRST, SECOND, FILM]);
-      const other = await new Matcher(asked).match(request);
-      expect(asked.detailsAsked.length, JSON.stringify(request)).toBeGreaterThan(0);
-      expect(other.explanation.text).not.toContain('decided from the search answer');
-    }
+    for (const request of [{ ...second, seasonNumber: 3 }, { ...second, episodeNumbers: [29, 38] }, { ...second, seasonTitle: "Frieren: Beyond Journey's End" }]) await expectFullPath(request);
   });
 
   it('accepts air dates that fit a simulcast or an early dub', async () => {
@@ -105,9 +100,6 @@ describe('decisions from the search answer alone', () => {
   });
 
   it('takes the full path for every case when decideFromSearch is off (what the models are fitted on)', async () => {
-    const source = new StubSource([FIRST, SECOND, FILM]);
-    const result = await new Matcher(source, { decideFromSearch: false }).match(firstSeason);
-    expect(source.detailsAsked.length).toBeGreaterThan(0);
-    expect(result.explanation.text).not.toContain('decided from the search answer');
+    await expectFullPath(firstSeason, undefined, { decideFromSearch: false });
   });
 });
