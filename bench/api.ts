@@ -6,7 +6,8 @@
  *   series    a 20-series `series` page with a session token (one DynamoDB Query, 20 × 2 seasons × 12 episodes)
  * The per-user request limit is raised for the run. Both servers live in one child process on 127.0.0.1
  * (the local stack as `npm start` builds it, DynamoDB Local beside it); this process only sends requests,
- * over keep-alive connections, for a bounded time per case.
+ * over keep-alive connections, for a bounded time per case: CASE_SECONDS per server, in 6 slices that alternate
+ * between the project and the bare server, so a spell of outside load on a shared machine falls on both.
  *
  * Warm-up: before a case is measured, each server answers it at concurrency 10 in rounds of 1 s until it is
  * steady (a round's requests within 10% of the round before) after at least 3 rounds and 2,500 requests,
@@ -31,6 +32,8 @@ import { resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..');
 const CASE_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 3);
 const CASE_MAX_REQUESTS = 20_000;
+/** Alternating slices per server and case (see loadSideBySide). */
+const CASE_SLICES = 6;
 const [WARMUP_MIN_ROUNDS, WARMUP_MAX_ROUNDS] = (process.env.BENCH_API_WARMUP_ROUNDS ?? '3,20').split(',').map(Number) as [number, number];
 const WARMUP_MIN_REQUESTS = 2_500;
 const WARMUP_ROUND_MS = 1000;
@@ -212,16 +215,24 @@ async function serverCpuMicros(bareUrl: string): Promise<{ micros: number; dynam
   return JSON.parse(response.body.toString('utf8')) as { micros: number; dynamodbMicros: number };
 }
 
-async function load(target: Target, concurrency: number, expected: Buffer, bareUrl: string): Promise<Figures> {
+interface Tally {
+  latencies: number[];
+  seconds: number;
+  cpuMicros: number;
+  dynamodbMicros: number;
+}
+
+/** Loads one server for one slice of time, adding to its tally. */
+async function loadSlice(target: Target, concurrency: number, expected: Buffer, bareUrl: string, sliceMs: number, tally: Tally): Promise<void> {
   const url = new URL(target.url);
   const headers = { 'content-type': 'application/json', ...target.headers };
   const check = (body: Buffer) => {
     if (!body.equals(expected)) throw new Error(`${target.url} answered other bytes than expected:\n${body.toString('utf8').slice(0, 300)}`);
   };
-  const latencies: number[] = [];
+  const { latencies } = tally;
   const cpuBefore = await serverCpuMicros(bareUrl);
   const started = performance.now();
-  const deadline = started + CASE_SECONDS * 1000;
+  const deadline = started + sliceMs;
   const worker = async () => {
     while (performance.now() < deadline && latencies.length < CASE_MAX_REQUESTS) {
       const t0 = performance.now();
@@ -231,18 +242,39 @@ async function load(target: Target, concurrency: number, expected: Buffer, bareU
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
+  tally.seconds += (performance.now() - started) / 1000;
   const cpuAfter = await serverCpuMicros(bareUrl);
-  latencies.sort((a, b) => a - b);
+  tally.cpuMicros += cpuAfter.micros - cpuBefore.micros;
+  tally.dynamodbMicros += cpuAfter.dynamodbMicros - cpuBefore.dynamodbMicros;
+}
+
+function figuresOf(tally: Tally): Figures {
+  const latencies = [...tally.latencies].sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 1000) / 1000;
+  const n = latencies.length;
   return {
-    requests: latencies.length,
-    p50Ms: round(quantile(latencies, 0.5)),
-    p99Ms: round(quantile(latencies, 0.99)),
-    requestsPerSecond: Math.round(latencies.length / seconds),
-    cpuMsPerRequest: round((cpuAfter.micros - cpuBefore.micros) / 1000 / latencies.length),
-    dynamodbCpuMsPerRequest: round((cpuAfter.dynamodbMicros - cpuBefore.dynamodbMicros) / 1000 / latencies.length),
+    requests: n,
+    p50Ms: n ? round(quantile(latencies, 0.5)) : NaN,
+    p99Ms: n ? round(quantile(latencies, 0.99)) : NaN,
+    requestsPerSecond: tally.seconds > 0 ? Math.round(n / tally.seconds) : 0,
+    cpuMsPerRequest: n ? round(tally.cpuMicros / 1000 / n) : NaN,
+    dynamodbCpuMsPerRequest: n ? round(tally.dynamodbMicros / 1000 / n) : NaN,
   };
+}
+
+/**
+ * Loads the project and the bare server in alternating slices (CASE_SLICES each, CASE_SECONDS in all per
+ * server), so both see the same machine: on a shared machine a spell of outside load would otherwise
+ * fall on one of them only and move the ratio.
+ */
+async function loadSideBySide(project: Target, bare: Target | undefined, concurrency: number, expected: Buffer, bareUrl: string): Promise<{ project: Figures; bare: Figures }> {
+  const tallies = { project: { latencies: [], seconds: 0, cpuMicros: 0, dynamodbMicros: 0 } as Tally, bare: { latencies: [], seconds: 0, cpuMicros: 0, dynamodbMicros: 0 } as Tally };
+  const sliceMs = (CASE_SECONDS * 1000) / CASE_SLICES;
+  for (let slice = 0; slice < CASE_SLICES; slice++) {
+    await loadSlice(project, concurrency, expected, bareUrl, sliceMs, tallies.project);
+    if (bare) await loadSlice(bare, concurrency, expected, bareUrl, sliceMs, tallies.bare);
+  }
+  return { project: figuresOf(tallies.project), bare: figuresOf(tallies.bare) };
 }
 
 /** Sends the case at concurrency 10 in 1 s rounds until a round's count is within 10% of the one before. */
@@ -350,9 +382,8 @@ async function main() {
       if (!process.env.BENCH_API_PROJECT_ONLY) warmUps[name].bare = await warmUp(bareTarget, reference.body);
       console.log(`${name.padEnd(9)} warm-up: project ${warmUps[name].project.rounds} rounds (last ${warmUps[name].project.lastRoundRequests} req/s)` + (warmUps[name].bare ? `, bare ${warmUps[name].bare.rounds} rounds` : ''));
       for (const concurrency of [1, 10]) {
-        const project = await load(target, concurrency, reference.body, info.bareUrl);
         // BENCH_API_PROJECT_ONLY=1 skips the bare server's load (a profile of the project alone).
-        const bare = process.env.BENCH_API_PROJECT_ONLY ? { requests: 0, p50Ms: NaN, p99Ms: NaN, requestsPerSecond: 0, cpuMsPerRequest: NaN, dynamodbCpuMsPerRequest: NaN } : await load(bareTarget, concurrency, reference.body, info.bareUrl);
+        const { project, bare } = await loadSideBySide(target, process.env.BENCH_API_PROJECT_ONLY ? undefined : bareTarget, concurrency, reference.body, info.bareUrl);
         results[name][`c${concurrency}`] = { project, bare };
         console.log(
           `${name.padEnd(9)} c=${String(concurrency).padEnd(2)}  project p50 ${project.p50Ms.toFixed(2)} ms  p99 ${project.p99Ms.toFixed(2)} ms  ${project.requestsPerSecond} req/s  cpu ${project.cpuMsPerRequest.toFixed(2)} ms/req (+ DynamoDB Local ${project.dynamodbCpuMsPerRequest.toFixed(2)})` +
