@@ -99,9 +99,7 @@ function apiSynonyms(entry: CatalogEntry): string[] {
   return synonyms.filter((s) => !s.includes(', ') || !s.split(', ').every((part) => known.has(part)));
 }
 
-const candidateCache = new WeakMap<CatalogEntry, MalCandidate>();
-
-function toCandidate(entry: CatalogEntry): MalCandidate {
+function toCandidate(entry: CatalogEntry, candidateCache: WeakMap<CatalogEntry, MalCandidate>): MalCandidate {
   const cached = candidateCache.get(entry);
   if (cached) return cached;
   const candidate: MalCandidate = {
@@ -127,6 +125,58 @@ function toCandidate(entry: CatalogEntry): MalCandidate {
 
 const HISTOGRAM_BINS = 2048;
 
+// The index pass's inner loops, kept small and monomorphic so V8 optimises them on their own.
+function addGramHits(rows: Int32Array, gramHits: Uint16Array, touched: Int32Array, touchedCount: number): number {
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    // tokenHits is still all zero here: the tokens come after the trigrams.
+    if (gramHits[row] === 0) touched[touchedCount++] = row;
+    gramHits[row] += 1;
+  }
+  return touchedCount;
+}
+
+interface IndexPass {
+  touched: Int32Array;
+  touchedCount: number;
+  gramHits: Uint16Array;
+  tokenHits: Float64Array;
+  titleGramCount: Uint16Array;
+}
+
+/** The cheap estimate of every touched row; keeps those ≥ 0.2 in `out` and clears the hits. Returns how many. */
+function estimateTouched(pass: IndexPass, gramTotal: number, tokenWeightTotal: number, out: { rows: Int32Array; values: Float64Array; dice: Float64Array }): number {
+  const { touched, touchedCount, gramHits, tokenHits, titleGramCount } = pass;
+  let count = 0;
+  for (let k = 0; k < touchedCount; k++) {
+    const row = touched[k];
+    const hits = gramHits[row];
+    const dice = (2 * hits) / (gramTotal + titleGramCount[row]);
+    const wordShare = tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
+    // Containment of the whole query needs every query trigram present (slug abbreviations).
+    const containsAllGrams = hits >= gramTotal ? 0.5 : 0;
+    const estimate = Math.max(dice, 0.9 * wordShare + 0.1 * dice, containsAllGrams);
+    if (estimate >= 0.2) {
+      out.rows[count] = row;
+      out.values[count] = estimate;
+      out.dice[count] = dice;
+      count++;
+    }
+    gramHits[row] = 0;
+    tokenHits[row] = 0;
+  }
+  return count;
+}
+
+function addTokenHits(rows: Int32Array, weight: number, gramHits: Uint16Array, tokenHits: Float64Array, touched: Int32Array, touchedCount: number): number {
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    if (gramHits[row] === 0 && tokenHits[row] === 0) touched[touchedCount++] = row;
+    tokenHits[row] += weight;
+  }
+  return touchedCount;
+}
+
 export interface CatalogSearchOptions {
   /** Title strings considered for exact scoring after the index pass. */
   shortlistSize?: number;
@@ -144,12 +194,15 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly titleText: string[] = [];
   /** Prepared forms of titleText, made on first use (few rows are ever scored exactly). */
   private readonly titlePrepared: Array<PreparedTitle | undefined> = [];
-  private readonly titleGramCount: number[] = [];
+  /** Distinct trigrams per row (capped at 65,535: no real title comes near). */
+  private readonly titleGramCount: Uint16Array;
+  private readonly gramCountList: number[] = [];
   private readonly tokenIndex = new Map<string, Int32Array>();
   private readonly gramIndex = new Map<number, Int32Array>();
   private readonly relations = new Map<number, MalRelatedAnime[]>();
   private readonly shortlistSize: number;
-  private readonly gramHits: Float64Array;
+  /** Query trigrams found per row: 16 bits hold any query's (≤ 64 characters, even after NFKC expands them). */
+  private readonly gramHits: Uint16Array;
   private readonly tokenHits: Float64Array;
   /** Scratch buffers of searchSync (one search at a time: it is synchronous). */
   private readonly touched: Int32Array;
@@ -157,6 +210,8 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly estimateValues: Float64Array;
   private readonly estimateDice: Float64Array;
   private readonly histogram = new Uint32Array(HISTOGRAM_BINS);
+  /** Entries as MAL answers them, made on first use (per source, so a new source starts cold). */
+  private readonly candidates = new WeakMap<CatalogEntry, MalCandidate>();
 
   constructor(entries: CatalogEntry[], options: CatalogSearchOptions = {}) {
     this.entries = entries;
@@ -167,11 +222,13 @@ export class CatalogCandidateSource implements CandidateSource {
     entries.forEach((entry, index) => this.indexTitles(entry, index, tokenLists, gramLists));
     for (const [key, rows] of tokenLists) this.tokenIndex.set(key, Int32Array.from(rows));
     for (const [key, rows] of gramLists) this.gramIndex.set(key, Int32Array.from(rows));
+    this.titleGramCount = Uint16Array.from(this.gramCountList, (n) => Math.min(n, 65_535));
+    this.gramCountList.length = 0;
     this.touched = new Int32Array(this.titleEntry.length);
     this.estimateRows = new Int32Array(this.titleEntry.length);
     this.estimateValues = new Float64Array(this.titleEntry.length);
     this.estimateDice = new Float64Array(this.titleEntry.length);
-    this.gramHits = new Float64Array(this.titleEntry.length);
+    this.gramHits = new Uint16Array(this.titleEntry.length);
     this.tokenHits = new Float64Array(this.titleEntry.length);
     this.deriveRelations();
   }
@@ -200,7 +257,7 @@ export class CatalogCandidateSource implements CandidateSource {
       const grams = trigramCodes(compact);
       this.titleEntry.push(entryIndex);
       this.titleText.push(normalised);
-      this.titleGramCount.push(grams.length);
+      this.gramCountList.push(grams.length);
       for (const token of new Set(tokens(normalised))) push(tokenLists, token, row);
       for (const gram of grams) push(gramLists, gram, row);
     }
@@ -273,21 +330,13 @@ export class CatalogCandidateSource implements CandidateSource {
     for (const gram of queryGrams) {
       const rows = this.gramIndex.get(gram);
       if (!rows) continue;
-      for (let k = 0; k < rows.length; k++) {
-        const row = rows[k];
-        if (gramHits[row] === 0 && tokenHits[row] === 0) touched[touchedCount++] = row;
-        gramHits[row] += 1;
-      }
+      touchedCount = addGramHits(rows, gramHits, touched, touchedCount);
     }
     for (const token of queryTokens) {
       const rows = this.tokenIndex.get(token);
       if (!rows) continue;
       const weight = Math.log(1 + this.titleEntry.length / rows.length);
-      for (let k = 0; k < rows.length; k++) {
-        const row = rows[k];
-        if (gramHits[row] === 0 && tokenHits[row] === 0) touched[touchedCount++] = row;
-        tokenHits[row] += weight;
-      }
+      touchedCount = addTokenHits(rows, weight, gramHits, tokenHits, touched, touchedCount);
     }
     // Cheap estimate: trigram Dice plus the share of query words present, rare words counting more.
     let tokenWeightTotal = 0;
@@ -295,25 +344,12 @@ export class CatalogCandidateSource implements CandidateSource {
       const rows = this.tokenIndex.get(token);
       tokenWeightTotal += Math.log(1 + this.titleEntry.length / (rows ? rows.length : 1));
     }
-    let count = 0;
-    const gramTotal = queryGrams.length;
-    for (let k = 0; k < touchedCount; k++) {
-      const row = touched[k];
-      const hits = gramHits[row];
-      const dice = (2 * hits) / (gramTotal + this.titleGramCount[row]);
-      const wordShare = tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
-      // Containment of the whole query needs every query trigram present (slug abbreviations).
-      const containsAllGrams = hits >= gramTotal ? 0.5 : 0;
-      const estimate = Math.max(dice, 0.9 * wordShare + 0.1 * dice, containsAllGrams);
-      if (estimate >= 0.2) {
-        estimateRows[count] = row;
-        estimateValues[count] = estimate;
-        estimateDice[count] = dice;
-        count++;
-      }
-      gramHits[row] = 0;
-      tokenHits[row] = 0;
-    }
+    const count = estimateTouched(
+      { touched, touchedCount, gramHits, tokenHits, titleGramCount: this.titleGramCount },
+      queryGrams.length,
+      tokenWeightTotal,
+      { rows: estimateRows, values: estimateValues, dice: estimateDice },
+    );
     // The shortlist: the best `shortlistSize` estimates. A histogram over the estimates (0.2..~1) finds
     // the cut in linear time; only the rows above it are sorted (ties in touch order, as before).
     const histogram = this.histogram;
@@ -340,7 +376,7 @@ export class CatalogCandidateSource implements CandidateSource {
     return [...bestByEntry.entries()]
       .sort((a, b) => b[1] - a[1] || this.entries[a[0]].mal_id - this.entries[b[0]].mal_id)
       .slice(0, cappedLimit)
-      .map(([entryIndex]) => toCandidate(this.entries[entryIndex]));
+      .map(([entryIndex]) => toCandidate(this.entries[entryIndex], this.candidates));
   }
 
   async details(ids: number[]): Promise<MalAnimeDetails[]> {
@@ -352,7 +388,7 @@ export class CatalogCandidateSource implements CandidateSource {
     for (const id of ids) {
       const entry = this.entryById(id);
       if (!entry) continue;
-      const details: MalAnimeDetails = { ...toCandidate(entry), related_anime: [...(this.relations.get(id) ?? [])] };
+      const details: MalAnimeDetails = { ...toCandidate(entry, this.candidates), related_anime: [...(this.relations.get(id) ?? [])] };
       const status = entry.status ? STATUS_BY_CATALOG[entry.status.toLowerCase()] : undefined;
       if (status) details.status = status;
       if (entry.end_date) details.end_date = entry.end_date;

@@ -7,7 +7,7 @@
 import type { MappingCache } from './cache';
 import { decide, FITTED_MODEL, sameFranchise, type ModelCase } from './model';
 import { buildQueries, combinedTitle } from './queries';
-import { baseTitle, normaliseTitle, prepareNormalised, preparedSimilarity, type PreparedTitle, seasonMarkers, statedSeasonNumber, stripVersionTags, withoutDisambiguation } from './text';
+import { baseTitle, clearTrigramMemo, normaliseTitle, prepareNormalised, preparedSimilarity, type PreparedTitle, seasonMarkers, statedSeasonNumber, stripVersionTags, withoutDisambiguation } from './text';
 import type {
   CandidateSource,
   MalAnimeDetails,
@@ -148,6 +148,12 @@ function rawTitles(candidate: MalCandidate): string[] {
 /** Title forms by MAL id (search hits and details of one entry share them), checked against the titles. */
 const titleFormsCache = new Map<number, { key: string; forms: TitleForms }>();
 const TITLE_FORMS_CACHE_LIMIT = 50_000;
+
+/** Empties the module's memos (title forms, trigram sets): bench:match times a cold matcher with them. */
+export function clearMatchingMemos(): void {
+  titleFormsCache.clear();
+  clearTrigramMemo();
+}
 function titleForms(candidate: MalCandidate): TitleForms {
   const alt = candidate.alternative_titles;
   const key = `${candidate.title}\u0000${alt?.en ?? ''}\u0000${alt?.ja ?? ''}\u0000${alt?.synonyms?.length ?? 0}`;

@@ -51,6 +51,10 @@ export function trigrams(compact: string): string[] {
 const trigramSetCache = new Map<string, Set<string>>();
 const TRIGRAM_CACHE_LIMIT = 200_000;
 
+export function clearTrigramMemo(): void {
+  trigramSetCache.clear();
+}
+
 /** Distinct trigrams of a compact string, memoised (the same titles recur across queries and cases). */
 export function trigramSet(compact: string): Set<string> {
   let set = trigramSetCache.get(compact);
