@@ -7,7 +7,19 @@
 import type { MappingCache } from './cache';
 import { decide, FITTED_MODEL, sameFranchise, type ModelCase } from './model';
 import { buildQueries, combinedTitle } from './queries';
-import { baseTitle, clearTrigramMemo, normaliseTitle, prepareNormalised, preparedSimilarity, type PreparedTitle, seasonMarkers, statedSeasonNumber, stripVersionTags, withoutDisambiguation } from './text';
+import {
+  baseTitle,
+  clearTrigramMemo,
+  normaliseTitle,
+  prepareNormalised,
+  preparedSimilarity,
+  type PreparedTitle,
+  seasonMarkers,
+  statedSeasonNumber,
+  stripVersionTags,
+  withoutDisambiguation,
+  withoutSeasonMarkers,
+} from './text';
 import type {
   CandidateSource,
   MalAnimeDetails,
@@ -161,22 +173,45 @@ function titleForms(candidate: MalCandidate): TitleForms {
   if (!forms) {
     const raw = rawTitles(candidate);
     const official = new Set([candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja]);
-    const plain = raw.map(withoutDisambiguation);
+    const normalised: string[] = [];
+    const base: string[] = [];
+    const weight: number[] = [];
+    const preparedNormalised: PreparedTitle[] = [];
+    const preparedBase: PreparedTitle[] = [];
+    // Most titles have no version tag and no season marker: their base is their normalised form, and
+    // equal strings (base and normalised, or two titles alike once normalised) share one prepared form.
+    const pool: PreparedTitle[] = [];
+    for (const title of raw) {
+      const plain = withoutDisambiguation(title);
+      const text = normaliseTitle(plain);
+      const untagged = stripVersionTags(plain);
+      const baseText = withoutSeasonMarkers(untagged === plain ? text : normaliseTitle(untagged));
+      normalised.push(text);
+      base.push(baseText);
+      weight.push(official.has(title) ? 1 : SYNONYM_WEIGHT);
+      preparedNormalised.push(pooledPrepared(pool, text));
+      preparedBase.push(pooledPrepared(pool, baseText));
+    }
     forms = {
       raw,
-      normalised: plain.map(normaliseTitle),
-      base: plain.map(baseTitle),
-      preparedNormalised: [],
-      preparedBase: [],
-      weight: raw.map((t) => (official.has(t) ? 1 : SYNONYM_WEIGHT)),
+      normalised,
+      base,
+      preparedNormalised,
+      preparedBase,
+      weight,
       official: [candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja].filter((t) => typeof t === 'string' && t.trim().length > 0).length,
     };
-    forms.preparedNormalised = forms.normalised.map(prepareNormalised);
-    forms.preparedBase = forms.base.map(prepareNormalised);
     if (titleFormsCache.size >= TITLE_FORMS_CACHE_LIMIT) titleFormsCache.clear();
     titleFormsCache.set(candidate.id, { key, forms });
   }
   return forms;
+}
+
+function pooledPrepared(pool: PreparedTitle[], text: string): PreparedTitle {
+  for (const prepared of pool) if (prepared.text === text) return prepared;
+  const prepared = prepareNormalised(text);
+  pool.push(prepared);
+  return prepared;
 }
 
 const TYPE_WORDS: Array<[RegExp, MalMediaType]> = [
@@ -285,14 +320,24 @@ function requestForms(request: MatchRequest): RequestForms {
 }
 
 function bestSimilarity(forms: PreparedTitle[], titles: PreparedTitle[], candidate: TitleForms): { score: number; on: string } {
-  let best = { score: 0, on: '' };
+  let bestScore = 0;
+  let bestIndex = -1;
   for (let index = 0; index < titles.length; index++) {
-    for (const form of forms) {
-      const score = preparedSimilarity(form, titles[index]) * candidate.weight[index];
-      if (score > best.score) best = { score, on: candidate.raw[index] };
+    const title = titles[index];
+    const weight = candidate.weight[index];
+    // The same prepared title met before at no lower weight scored at least as much on every form.
+    let repeated = false;
+    for (let j = 0; j < index && !repeated; j++) repeated = titles[j] === title && candidate.weight[j] >= weight;
+    if (repeated) continue;
+    for (let f = 0; f < forms.length; f++) {
+      const score = preparedSimilarity(forms[f], title) * weight;
+      if (score > bestScore) {
+        bestScore = score;
+        bestIndex = index;
+      }
     }
   }
-  return best;
+  return { score: bestScore, on: bestIndex < 0 ? '' : candidate.raw[bestIndex] };
 }
 
 /** Request forms that equal two of the candidate's official titles written one after the other. */

@@ -150,15 +150,27 @@ function packTrigram(a: number, b: number, c: number): number {
 
 /** Distinct padded trigrams of a compact string as sorted numeric codes. */
 export function trigramCodes(compact: string): Float64Array {
-  if (compact.length === 0) return new Float64Array(0);
-  // Same grams as `trigrams`: the string padded with two spaces in front and one behind.
-  const n = compact.length + 1;
+  const length = compact.length;
+  if (length === 0) return new Float64Array(0);
+  // Same grams as `trigrams`: the string padded with two spaces in front and one behind. Titles are
+  // short, so an insertion sort into the distinct prefix beats sorting and deduplicating afterwards.
+  const n = length + 1;
   const codes = new Float64Array(n);
-  const at = (i: number) => (i < 2 || i - 2 >= compact.length ? 32 : compact.charCodeAt(i - 2));
-  for (let i = 0; i < n; i++) codes[i] = packTrigram(at(i), at(i + 1), at(i + 2));
-  codes.sort();
+  let a = 32;
+  let b = 32;
   let unique = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || codes[i] !== codes[i - 1]) codes[unique++] = codes[i];
+  for (let i = 0; i < n; i++) {
+    const c = i < length ? compact.charCodeAt(i) : 32;
+    const code = packTrigram(a, b, c);
+    a = b;
+    b = c;
+    let j = unique - 1;
+    while (j >= 0 && codes[j] > code) j--;
+    if (j >= 0 && codes[j] === code) continue;
+    for (let m = unique; m > j + 1; m--) codes[m] = codes[m - 1];
+    codes[j + 1] = code;
+    unique++;
+  }
   return unique === n ? codes : codes.slice(0, unique);
 }
 
@@ -226,9 +238,15 @@ const VERSION_TAG =
   /\s*[([]\s*[^()[\]]*\b(?:dub|dubbed|dublado|doblaje|doblado|sub|subbed|subtitled|uncut|simulcast|english|german|french|spanish|castilian|portuguese|italian|russian|arabic|hindi|tamil|telugu|latin american|brazilian|japanese|korean|thai|indonesian|chinese|mandarin|cantonese)\b[^()[\]]*[)\]]\s*/giu;
 const TRAILING_DUB = /\s*[-–:]\s*(?:english |german |french |spanish |portuguese |italian |russian |hindi )?dub(?:bed)?\s*$/iu;
 
+/** Either tag needs a bracket or "dub": most titles have neither and skip both patterns. */
+const MAY_HAVE_VERSION_TAG = /[([]|dub/iu;
+/** Whitespace that the collapse below would change: anything but a single space. */
+const UNTIDY_SPACE = /[^\S ]| {2}/;
+
 /** Removes "(English Dub)", "(German)", "- Dub" and similar audio-version tags. */
 export function stripVersionTags(title: string): string {
-  return title.replace(VERSION_TAG, ' ').replace(TRAILING_DUB, '').replace(/\s+/g, ' ').trim();
+  const stripped = MAY_HAVE_VERSION_TAG.test(title) ? title.replace(VERSION_TAG, ' ').replace(TRAILING_DUB, '') : title;
+  return (UNTIDY_SPACE.test(stripped) ? stripped.replace(/\s+/g, ' ') : stripped).trim();
 }
 
 export function hasVersionTag(title: string): boolean {
@@ -251,6 +269,9 @@ const num = (s: string | undefined): number | undefined => {
   return undefined;
 };
 
+/** What every marker pattern below needs somewhere (a superset): most titles have none of it. */
+const MAY_HAVE_MARKER = /season|part|cour|第|期|s\d|\s(?:ii|iii|iv|v|vi|vii|viii|ix|\d)$/u;
+
 // Ordered: the most explicit forms first. Each works on the normalised title (lower case, no punctuation).
 const MARKER_PATTERNS: MarkerPattern[] = [
   { pattern: /\bseason (\d+|[ivx]+)\b/, kind: 'season', read: (m) => num(m[1]) },
@@ -270,6 +291,7 @@ const MARKER_PATTERNS: MarkerPattern[] = [
 export function seasonMarkers(title: string): SeasonMarker[] {
   const normalised = normaliseTitle(stripVersionTags(title));
   const markers: SeasonMarker[] = [];
+  if (!MAY_HAVE_MARKER.test(normalised)) return markers;
   for (const { pattern, kind, read } of MARKER_PATTERNS) {
     const m = normalised.match(pattern);
     if (!m) continue;
@@ -304,15 +326,25 @@ const STRIP_PATTERNS: RegExp[] = [
  * title ("Attack on Titan Season 3 Part 2 (English Dub)" → "attack on titan").
  */
 export function baseTitle(title: string): string {
-  let normalised = normaliseTitle(stripVersionTags(title));
-  for (const pattern of STRIP_PATTERNS) normalised = normalised.replace(pattern, ' ');
-  return normalised.replace(/\s+/g, ' ').trim();
+  return withoutSeasonMarkers(normaliseTitle(stripVersionTags(title)));
+}
+
+/** What every strip pattern needs somewhere (a superset); a normalised title has single spaces already. */
+const MAY_HAVE_STRIPPED_MARKER = /season|part|cour|第|s\d|\s(?:ii|iii|iv|v|vi|vii|viii|ix)$/u;
+
+/** `baseTitle`'s second half: season/part markers removed from a title already normalised (version tags too). */
+export function withoutSeasonMarkers(normalised: string): string {
+  if (!MAY_HAVE_STRIPPED_MARKER.test(normalised)) return normalised;
+  let stripped = normalised;
+  for (const pattern of STRIP_PATTERNS) stripped = stripped.replace(pattern, ' ');
+  return stripped.replace(/\s+/g, ' ').trim();
 }
 
 /** MAL's disambiguation suffixes: "Bonobono (TV)", "Osomatsu-kun (1988)", "Shelter (Music)". */
 const DISAMBIGUATION_SUFFIX = /\s*\((?:tv|movie|ova|ona|special|music|\d{4}|tv \d{4})\)\s*$/i;
 
 export function withoutDisambiguation(title: string): string {
+  if (!title.includes(')')) return title.trim() || title;
   return title.replace(DISAMBIGUATION_SUFFIX, '').trim() || title;
 }
 
