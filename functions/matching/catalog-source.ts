@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { normaliseTitle, prepareNormalised, preparedSimilarity, tokens, trigramCodes, type PreparedTitle } from './text';
+import { countedSimilarity, normaliseTitle, prepareNormalised, tokens, trigramCodes } from './text';
 import type {
   CandidateSource,
   MalAiringStatus,
@@ -141,12 +141,18 @@ interface IndexPass {
   touchedCount: number;
   gramHits: Uint16Array;
   tokenHits: Float64Array;
+  tokenCounts: Uint16Array;
   titleGramCount: Uint16Array;
 }
 
 /** The cheap estimate of every touched row; keeps those ≥ 0.2 in `out` and clears the hits. Returns how many. */
-function estimateTouched(pass: IndexPass, gramTotal: number, tokenWeightTotal: number, out: { rows: Int32Array; values: Float64Array; dice: Float64Array }): number {
-  const { touched, touchedCount, gramHits, tokenHits, titleGramCount } = pass;
+function estimateTouched(
+  pass: IndexPass,
+  gramTotal: number,
+  tokenWeightTotal: number,
+  out: { rows: Int32Array; values: Float64Array; dice: Float64Array; shared: Uint16Array },
+): number {
+  const { touched, touchedCount, gramHits, tokenHits, tokenCounts, titleGramCount } = pass;
   let count = 0;
   for (let k = 0; k < touchedCount; k++) {
     const row = touched[k];
@@ -160,19 +166,23 @@ function estimateTouched(pass: IndexPass, gramTotal: number, tokenWeightTotal: n
       out.rows[count] = row;
       out.values[count] = estimate;
       out.dice[count] = dice;
+      out.shared[count] = tokenCounts[row];
       count++;
     }
     gramHits[row] = 0;
     tokenHits[row] = 0;
+    tokenCounts[row] = 0;
   }
   return count;
 }
 
-function addTokenHits(rows: Int32Array, weight: number, gramHits: Uint16Array, tokenHits: Float64Array, touched: Int32Array, touchedCount: number): number {
+function addTokenHits(rows: Int32Array, weight: number, gramHits: Uint16Array, tokenHits: Float64Array, tokenCounts: Uint16Array, touched: Int32Array, touchedCount: number): number {
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
     if (gramHits[row] === 0 && tokenHits[row] === 0) touched[touchedCount++] = row;
     tokenHits[row] += weight;
+    // A posting list holds a row once, so this counts the query's distinct words the row shares.
+    tokenCounts[row] += 1;
   }
   return touchedCount;
 }
@@ -192,8 +202,10 @@ export class CatalogCandidateSource implements CandidateSource {
   /** One row per title string: which entry, normalised and compact forms. */
   private readonly titleEntry: number[] = [];
   private readonly titleText: string[] = [];
-  /** Prepared forms of titleText, made on first use (few rows are ever scored exactly). */
-  private readonly titlePrepared: Array<PreparedTitle | undefined> = [];
+  /** titleText without spaces, and its count of distinct words: what exact scoring needs besides the hits. */
+  private readonly titleCompact: string[] = [];
+  private readonly tokenCountList: number[] = [];
+  private readonly titleTokenCount: Uint16Array;
   /** Distinct trigrams per row (capped at 65,535: no real title comes near). */
   private readonly titleGramCount: Uint16Array;
   private readonly gramCountList: number[] = [];
@@ -204,11 +216,13 @@ export class CatalogCandidateSource implements CandidateSource {
   /** Query trigrams found per row: 16 bits hold any query's (≤ 64 characters, even after NFKC expands them). */
   private readonly gramHits: Uint16Array;
   private readonly tokenHits: Float64Array;
+  private readonly tokenCounts: Uint16Array;
   /** Scratch buffers of searchSync (one search at a time: it is synchronous). */
   private readonly touched: Int32Array;
   private readonly estimateRows: Int32Array;
   private readonly estimateValues: Float64Array;
   private readonly estimateDice: Float64Array;
+  private readonly estimateShared: Uint16Array;
   private readonly histogram = new Uint32Array(HISTOGRAM_BINS);
   /** Entries as MAL answers them, made on first use (per source, so a new source starts cold). */
   private readonly candidates = new WeakMap<CatalogEntry, MalCandidate>();
@@ -224,12 +238,16 @@ export class CatalogCandidateSource implements CandidateSource {
     for (const [key, rows] of gramLists) this.gramIndex.set(key, Int32Array.from(rows));
     this.titleGramCount = Uint16Array.from(this.gramCountList, (n) => Math.min(n, 65_535));
     this.gramCountList.length = 0;
+    this.titleTokenCount = Uint16Array.from(this.tokenCountList, (n) => Math.min(n, 65_535));
+    this.tokenCountList.length = 0;
     this.touched = new Int32Array(this.titleEntry.length);
     this.estimateRows = new Int32Array(this.titleEntry.length);
     this.estimateValues = new Float64Array(this.titleEntry.length);
     this.estimateDice = new Float64Array(this.titleEntry.length);
+    this.estimateShared = new Uint16Array(this.titleEntry.length);
     this.gramHits = new Uint16Array(this.titleEntry.length);
     this.tokenHits = new Float64Array(this.titleEntry.length);
+    this.tokenCounts = new Uint16Array(this.titleEntry.length);
     this.deriveRelations();
   }
 
@@ -255,10 +273,13 @@ export class CatalogCandidateSource implements CandidateSource {
       const row = this.titleEntry.length;
       const compact = normalised.replace(/ /g, '');
       const grams = trigramCodes(compact);
+      const distinct = new Set(tokens(normalised));
       this.titleEntry.push(entryIndex);
       this.titleText.push(normalised);
+      this.titleCompact.push(compact);
+      this.tokenCountList.push(distinct.size);
       this.gramCountList.push(grams.length);
-      for (const token of new Set(tokens(normalised))) push(tokenLists, token, row);
+      for (const token of distinct) push(tokenLists, token, row);
       for (const gram of grams) push(gramLists, gram, row);
     }
   }
@@ -319,13 +340,12 @@ export class CatalogCandidateSource implements CandidateSource {
     }
     const cappedLimit = Math.max(1, Math.min(100, Math.floor(limit)));
     const normalised = normaliseTitle(trimmed);
-    const compact = normalised.replace(/ /g, '');
-    if (compact.length === 0) return [];
-    const queryGrams = trigramCodes(compact);
-    const queryTokens = [...new Set(tokens(normalised))];
+    if (normalised.length === 0) return [];
     const prepared = prepareNormalised(normalised);
+    const queryGrams = trigramCodes(prepared.compact);
+    const queryTokens = prepared.distinctTokens;
 
-    const { gramHits, tokenHits, touched, estimateRows, estimateValues, estimateDice } = this;
+    const { gramHits, tokenHits, tokenCounts, touched, estimateRows, estimateValues, estimateDice, estimateShared } = this;
     let touchedCount = 0;
     for (const gram of queryGrams) {
       const rows = this.gramIndex.get(gram);
@@ -336,7 +356,7 @@ export class CatalogCandidateSource implements CandidateSource {
       const rows = this.tokenIndex.get(token);
       if (!rows) continue;
       const weight = Math.log(1 + this.titleEntry.length / rows.length);
-      touchedCount = addTokenHits(rows, weight, gramHits, tokenHits, touched, touchedCount);
+      touchedCount = addTokenHits(rows, weight, gramHits, tokenHits, tokenCounts, touched, touchedCount);
     }
     // Cheap estimate: trigram Dice plus the share of query words present, rare words counting more.
     let tokenWeightTotal = 0;
@@ -345,10 +365,10 @@ export class CatalogCandidateSource implements CandidateSource {
       tokenWeightTotal += Math.log(1 + this.titleEntry.length / (rows ? rows.length : 1));
     }
     const count = estimateTouched(
-      { touched, touchedCount, gramHits, tokenHits, titleGramCount: this.titleGramCount },
+      { touched, touchedCount, gramHits, tokenHits, tokenCounts, titleGramCount: this.titleGramCount },
       queryGrams.length,
       tokenWeightTotal,
-      { rows: estimateRows, values: estimateValues, dice: estimateDice },
+      { rows: estimateRows, values: estimateValues, dice: estimateDice, shared: estimateShared },
     );
     // The shortlist: the best `shortlistSize` estimates. A histogram over the estimates (0.2..~1) finds
     // the cut in linear time; only the rows above it are sorted (ties in touch order, as before).
@@ -370,7 +390,8 @@ export class CatalogCandidateSource implements CandidateSource {
     for (const k of order) {
       const row = estimateRows[k];
       const entryIndex = this.titleEntry[row];
-      const score = Math.max(preparedSimilarity(prepared, (this.titlePrepared[row] ??= prepareNormalised(this.titleText[row])), estimateDice[k]), estimateValues[k] * 0.9);
+      const similarity = countedSimilarity(prepared, this.titleText[row], this.titleCompact[row], this.titleTokenCount[row], estimateShared[k], estimateDice[k]);
+      const score = Math.max(similarity, estimateValues[k] * 0.9);
       if (score > (bestByEntry.get(entryIndex) ?? 0)) bestByEntry.set(entryIndex, score);
     }
     return [...bestByEntry.entries()]

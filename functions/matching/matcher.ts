@@ -14,7 +14,10 @@ import {
   prepareNormalised,
   preparedSimilarity,
   type PreparedTitle,
+  normalisedSeasonMarkers,
   seasonMarkers,
+  type SeasonMarker,
+  statedSeasonIn,
   statedSeasonNumber,
   stripVersionTags,
   withoutDisambiguation,
@@ -113,6 +116,10 @@ interface TitleForms {
   weight: number[];
   /** How many leading entries are the official titles (main, English, Japanese). */
   official: number;
+  /** Each raw title as `seasonMarkers` reads it (version tags removed, normalised). */
+  markerText: string[];
+  /** Season markers of each raw title, made on first use. */
+  markers?: SeasonMarker[][];
   /** Memoised statedSeasonOf / isLaterPart (absent until first asked). */
   statedSeason?: number | undefined;
   laterPart?: boolean;
@@ -158,7 +165,16 @@ function rawTitles(candidate: MalCandidate): string[] {
 }
 
 /** Title forms by MAL id (search hits and details of one entry share them), checked against the titles. */
-const titleFormsCache = new Map<number, { key: string; forms: TitleForms }>();
+const titleFormsCache = new Map<number, CachedTitleForms>();
+
+/** What a cached entry was made from (compared field by field: no key string per lookup). */
+interface CachedTitleForms {
+  title: string;
+  en: string;
+  ja: string;
+  synonyms: number;
+  forms: TitleForms;
+}
 const TITLE_FORMS_CACHE_LIMIT = 50_000;
 
 /** Empties the module's memos (title forms, trigram sets): bench:match times a cold matcher with them. */
@@ -168,8 +184,11 @@ export function clearMatchingMemos(): void {
 }
 function titleForms(candidate: MalCandidate): TitleForms {
   const alt = candidate.alternative_titles;
-  const key = `${candidate.title}\u0000${alt?.en ?? ''}\u0000${alt?.ja ?? ''}\u0000${alt?.synonyms?.length ?? 0}`;
-  let forms = titleFormsCache.get(candidate.id)?.key === key ? titleFormsCache.get(candidate.id)!.forms : undefined;
+  const en = alt?.en ?? '';
+  const ja = alt?.ja ?? '';
+  const synonyms = alt?.synonyms?.length ?? 0;
+  const cached = titleFormsCache.get(candidate.id);
+  let forms = cached && cached.title === candidate.title && cached.en === en && cached.ja === ja && cached.synonyms === synonyms ? cached.forms : undefined;
   if (!forms) {
     const raw = rawTitles(candidate);
     const official = new Set([candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja]);
@@ -178,6 +197,7 @@ function titleForms(candidate: MalCandidate): TitleForms {
     const weight: number[] = [];
     const preparedNormalised: PreparedTitle[] = [];
     const preparedBase: PreparedTitle[] = [];
+    const markerText: string[] = [];
     // Most titles have no version tag and no season marker: their base is their normalised form, and
     // equal strings (base and normalised, or two titles alike once normalised) share one prepared form.
     const pool: PreparedTitle[] = [];
@@ -185,7 +205,9 @@ function titleForms(candidate: MalCandidate): TitleForms {
       const plain = withoutDisambiguation(title);
       const text = normaliseTitle(plain);
       const untagged = stripVersionTags(plain);
-      const baseText = withoutSeasonMarkers(untagged === plain ? text : normaliseTitle(untagged));
+      const untaggedText = untagged === plain ? text : normaliseTitle(untagged);
+      const baseText = withoutSeasonMarkers(untaggedText);
+      markerText.push(title === plain ? untaggedText : normaliseTitle(stripVersionTags(title)));
       normalised.push(text);
       base.push(baseText);
       weight.push(official.has(title) ? 1 : SYNONYM_WEIGHT);
@@ -199,10 +221,11 @@ function titleForms(candidate: MalCandidate): TitleForms {
       preparedNormalised,
       preparedBase,
       weight,
+      markerText,
       official: [candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja].filter((t) => typeof t === 'string' && t.trim().length > 0).length,
     };
     if (titleFormsCache.size >= TITLE_FORMS_CACHE_LIMIT) titleFormsCache.clear();
-    titleFormsCache.set(candidate.id, { key, forms });
+    titleFormsCache.set(candidate.id, { title: candidate.title, en, ja, synonyms, forms });
   }
   return forms;
 }
@@ -243,16 +266,17 @@ function requestForms(request: MatchRequest): RequestForms {
   // Bare numbers are not words that name an entry: episode ranges ("(62-135)") and counts are read
   // by the episode and season signals.
   const distinct = request.seasonTitle ? [...new Set(baseTitle(request.seasonTitle).split(' ').filter((w) => w.length > 0 && !seriesWords.has(w) && !/^\d+$/.test(w)))] : [];
+  const sourceMarkers = sources.map(seasonMarkers);
   let wantedPart: number | undefined;
-  for (const title of sources) wantedPart ??= seasonMarkers(title).find((m) => m.kind === 'part')?.number;
+  for (const markers of sourceMarkers) wantedPart ??= markers.find((m) => m.kind === 'part')?.number;
   // The season title's own marker ("… 2", "Season 3") beats the CR position, which counts only the
   // seasons of one CR series listing (a sequel listed as its own CR series is "season 1" there).
   let stated: number | undefined;
   let weak: number | undefined;
-  for (const title of sources) {
-    stated ??= statedSeasonNumber(title);
+  for (const markers of sourceMarkers) {
+    stated ??= statedSeasonIn(markers);
     // A trailing number is a season only when it is not a part's ("Final Season Part 2").
-    if (!seasonMarkers(title).some((m) => m.kind === 'part')) weak ??= statedSeasonNumber(title, true);
+    if (!markers.some((m) => m.kind === 'part')) weak ??= statedSeasonIn(markers, true);
   }
   const explicitNumber = typeof request.seasonNumber === 'number' && request.seasonNumber > 0 ? request.seasonNumber : identifierSeason(request.identifier);
   const wantedSeason = stated ?? weak ?? explicitNumber;
@@ -1053,12 +1077,17 @@ export class Matcher {
   }
 }
 
+function titleMarkers(forms: TitleForms): SeasonMarker[][] {
+  forms.markers ??= forms.markerText.map(normalisedSeasonMarkers);
+  return forms.markers;
+}
+
 function statedSeasonOf(details: MalAnimeDetails): number | undefined {
   const forms = titleForms(details);
   if (!('statedSeason' in forms)) {
     let found: number | undefined;
-    for (const title of forms.raw) {
-      found = statedSeasonNumber(title);
+    for (const markers of titleMarkers(forms)) {
+      found = statedSeasonIn(markers);
       if (found !== undefined) break;
     }
     forms.statedSeason = found;
@@ -1068,7 +1097,7 @@ function statedSeasonOf(details: MalAnimeDetails): number | undefined {
 
 function isLaterPart(details: MalAnimeDetails): boolean {
   const forms = titleForms(details);
-  forms.laterPart ??= forms.raw.some((t) => seasonMarkers(t).some((m) => m.kind === 'part' && m.number >= 2));
+  forms.laterPart ??= titleMarkers(forms).some((markers) => markers.some((m) => m.kind === 'part' && m.number >= 2));
   return forms.laterPart;
 }
 

@@ -128,13 +128,23 @@ export interface PreparedTitle {
   compact: string;
   tokens: string[];
   tokenSet: Set<string>;
+  /** The distinct tokens in order (`tokens` itself when none repeats): cheaper to walk than the set. */
+  distinctTokens: string[];
   /** Distinct trigrams of `compact` as sorted numeric codes (see `trigramCodes`), filled in on first use. */
   grams?: Float64Array;
 }
 
 export function prepareNormalised(normalised: string): PreparedTitle {
   const list = tokens(normalised);
-  return { text: normalised, compact: normalised.replace(/ /g, ''), tokens: list, tokenSet: new Set(list) };
+  const tokenSet = new Set(list);
+  return {
+    text: normalised,
+    compact: list.length > 1 ? normalised.replace(/ /g, '') : normalised,
+    tokens: list,
+    tokenSet,
+    distinctTokens: tokenSet.size === list.length ? list : [...tokenSet],
+    grams: undefined,
+  };
 }
 
 /** One trigram as a number (three UTF-16 code units), so sets of trigrams are sorted number arrays. */
@@ -201,20 +211,39 @@ export function preparedSimilarity(a: PreparedTitle, b: PreparedTitle, knownTrig
   const ca = a.compact;
   const cb = b.compact;
   if (ca === cb) return 0.98;
-  const setA = a.tokenSet;
+  const listA = a.distinctTokens;
   const setB = b.tokenSet;
   let shared = 0;
-  for (const t of setA) if (setB.has(t)) shared++;
-  const dice = setA.size === 0 || setB.size === 0 ? 0 : (2 * shared) / (setA.size + setB.size);
-  let best = Math.max(dice, knownTrigramDice ?? preparedTrigramDice(a, b)) * 0.97;
-  const [shortC, longC] = ca.length <= cb.length ? [ca, cb] : [cb, ca];
+  for (let i = 0; i < listA.length; i++) if (setB.has(listA[i])) shared++;
+  return similarityBeyondEquality(ca, cb, listA.length, b.distinctTokens.length, shared, knownTrigramDice ?? preparedTrigramDice(a, b));
+}
+
+/**
+ * `preparedSimilarity` of the query `a` and a title known by its normalised text, compact form, count of
+ * distinct words, the query's distinct words it shares and the trigram Dice: what the catalog index
+ * counts anyway, so its shortlist needs no prepared title per row.
+ */
+export function countedSimilarity(a: PreparedTitle, nb: string, cb: string, sizeB: number, shared: number, trigramDice: number): number {
+  const na = a.text;
+  if (na.length === 0 || nb.length === 0) return 0;
+  if (na === nb) return 1;
+  const ca = a.compact;
+  if (ca === cb) return 0.98;
+  return similarityBeyondEquality(ca, cb, a.distinctTokens.length, sizeB, shared, trigramDice);
+}
+
+function similarityBeyondEquality(ca: string, cb: string, sizeA: number, sizeB: number, shared: number, trigramDice: number): number {
+  const dice = sizeA === 0 || sizeB === 0 ? 0 : (2 * shared) / (sizeA + sizeB);
+  let best = Math.max(dice, trigramDice) * 0.97;
   // The query as an abbreviation of the title (a cut slug) is good evidence; the title as a prefix of a
   // longer query leaves part of the query unexplained and counts less.
   const queryIsShort = ca.length <= cb.length;
+  const shortC = queryIsShort ? ca : cb;
+  const longC = queryIsShort ? cb : ca;
   if (shortC.length >= 4 && longC.startsWith(shortC)) best = Math.max(best, (queryIsShort ? 0.6 : 0.52) + 0.35 * (shortC.length / longC.length));
   else if (shortC.length >= 6 && longC.includes(shortC)) best = Math.max(best, (queryIsShort && longC.endsWith(shortC) ? 0.55 : 0.5) + 0.35 * (shortC.length / longC.length));
-  if (setA.size >= 2 && shared === setA.size) best = Math.max(best, 0.62 + 0.33 * (setA.size / setB.size));
-  else if (setB.size >= 2 && shared === setB.size) best = Math.max(best, 0.55 + 0.35 * (setB.size / setA.size));
+  if (sizeA >= 2 && shared === sizeA) best = Math.max(best, 0.62 + 0.33 * (sizeA / sizeB));
+  else if (sizeB >= 2 && shared === sizeB) best = Math.max(best, 0.55 + 0.35 * (sizeB / sizeA));
   return best;
 }
 
@@ -289,7 +318,11 @@ const MARKER_PATTERNS: MarkerPattern[] = [
 
 /** The season/part markers a title states, most explicit first. */
 export function seasonMarkers(title: string): SeasonMarker[] {
-  const normalised = normaliseTitle(stripVersionTags(title));
+  return normalisedSeasonMarkers(normaliseTitle(stripVersionTags(title)));
+}
+
+/** `seasonMarkers` of a title already passed through `stripVersionTags` and `normaliseTitle`. */
+export function normalisedSeasonMarkers(normalised: string): SeasonMarker[] {
   const markers: SeasonMarker[] = [];
   if (!MAY_HAVE_MARKER.test(normalised)) return markers;
   for (const { pattern, kind, read } of MARKER_PATTERNS) {
@@ -303,7 +336,12 @@ export function seasonMarkers(title: string): SeasonMarker[] {
 
 /** The season number a title states ("Season 2", "2nd Season", "II", "第2期"), if any. */
 export function statedSeasonNumber(title: string, includeWeak = false): number | undefined {
-  for (const marker of seasonMarkers(title)) {
+  return statedSeasonIn(seasonMarkers(title), includeWeak);
+}
+
+/** `statedSeasonNumber` from a title's markers. */
+export function statedSeasonIn(markers: readonly SeasonMarker[], includeWeak = false): number | undefined {
+  for (const marker of markers) {
     if (marker.kind === 'season' || marker.kind === 'roman') return marker.number;
     if (includeWeak && marker.kind === 'trailing-number') return marker.number;
   }
