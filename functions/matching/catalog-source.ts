@@ -95,6 +95,7 @@ const STATUS_BY_CATALOG: Record<string, MalAiringStatus> = {
  */
 function apiSynonyms(entry: CatalogEntry): string[] {
   const synonyms = (entry.synonyms ?? []).filter((s): s is string => typeof s === 'string');
+  if (!synonyms.some((s) => s.includes(', '))) return synonyms;
   const known = new Set([entry.title, entry.title_english, entry.title_japanese, ...synonyms]);
   return synonyms.filter((s) => !s.includes(', ') || !s.split(', ').every((part) => known.has(part)));
 }
@@ -124,6 +125,10 @@ function toCandidate(entry: CatalogEntry, candidateCache: WeakMap<CatalogEntry, 
 }
 
 const HISTOGRAM_BINS = 2048;
+
+function histogramBin(value: number): number {
+  return Math.min(HISTOGRAM_BINS - 1, Math.floor(value * HISTOGRAM_BINS));
+}
 
 // The index pass's inner loops, kept small and monomorphic so V8 optimises them on their own.
 function addGramHits(rows: Int32Array, gramHits: Uint16Array, touched: Int32Array, touchedCount: number): number {
@@ -224,6 +229,7 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly estimateDice: Float64Array;
   private readonly estimateShared: Uint16Array;
   private readonly histogram = new Uint32Array(HISTOGRAM_BINS);
+  private readonly entryBest: Float64Array;
   /** Entries as MAL answers them, made on first use (per source, so a new source starts cold). */
   private readonly candidates = new WeakMap<CatalogEntry, MalCandidate>();
 
@@ -248,6 +254,7 @@ export class CatalogCandidateSource implements CandidateSource {
     this.gramHits = new Uint16Array(this.titleEntry.length);
     this.tokenHits = new Float64Array(this.titleEntry.length);
     this.tokenCounts = new Uint16Array(this.titleEntry.length);
+    this.entryBest = new Float64Array(entries.length);
     this.deriveRelations();
   }
 
@@ -347,8 +354,8 @@ export class CatalogCandidateSource implements CandidateSource {
 
     const { gramHits, tokenHits, tokenCounts, touched, estimateRows, estimateValues, estimateDice, estimateShared } = this;
     let touchedCount = 0;
-    for (const gram of queryGrams) {
-      const rows = this.gramIndex.get(gram);
+    for (let g = 0; g < queryGrams.length; g++) {
+      const rows = this.gramIndex.get(queryGrams[g]);
       if (!rows) continue;
       touchedCount = addGramHits(rows, gramHits, touched, touchedCount);
     }
@@ -374,30 +381,38 @@ export class CatalogCandidateSource implements CandidateSource {
     // the cut in linear time; only the rows above it are sorted (ties in touch order, as before).
     const histogram = this.histogram;
     histogram.fill(0);
-    const bin = (value: number) => Math.min(HISTOGRAM_BINS - 1, Math.floor(value * HISTOGRAM_BINS));
-    for (let k = 0; k < count; k++) histogram[bin(estimateValues[k])]++;
+    for (let k = 0; k < count; k++) histogram[histogramBin(estimateValues[k])]++;
     let cutBin = HISTOGRAM_BINS - 1;
     for (let seen = 0; cutBin > 0; cutBin--) {
       seen += histogram[cutBin];
       if (seen >= this.shortlistSize) break;
     }
     const order: number[] = [];
-    for (let k = 0; k < count; k++) if (bin(estimateValues[k]) >= cutBin) order.push(k);
-    order.sort((a, b) => estimateValues[b] - estimateValues[a] || a - b);
+    for (let k = 0; k < count; k++) if (histogramBin(estimateValues[k]) >= cutBin) order.push(k);
+    // Comparators answer -1/0/1 (or a small integer), not a difference of doubles: no number boxed per comparison.
+    order.sort((a, b) => (estimateValues[b] > estimateValues[a] ? 1 : estimateValues[b] < estimateValues[a] ? -1 : a - b));
     if (order.length > this.shortlistSize) order.length = this.shortlistSize;
 
-    const bestByEntry = new Map<number, number>();
-    for (const k of order) {
+    // Each entry's best score, in a per-entry scratch array (zero between searches) instead of a Map.
+    const entryBest = this.entryBest;
+    const scoredEntries: number[] = [];
+    for (let o = 0; o < order.length; o++) {
+      const k = order[o];
       const row = estimateRows[k];
       const entryIndex = this.titleEntry[row];
       const similarity = countedSimilarity(prepared, this.titleText[row], this.titleCompact[row], this.titleTokenCount[row], estimateShared[k], estimateDice[k]);
       const score = Math.max(similarity, estimateValues[k] * 0.9);
-      if (score > (bestByEntry.get(entryIndex) ?? 0)) bestByEntry.set(entryIndex, score);
+      if (score > entryBest[entryIndex]) {
+        if (entryBest[entryIndex] === 0) scoredEntries.push(entryIndex);
+        entryBest[entryIndex] = score;
+      }
     }
-    return [...bestByEntry.entries()]
-      .sort((a, b) => b[1] - a[1] || this.entries[a[0]].mal_id - this.entries[b[0]].mal_id)
-      .slice(0, cappedLimit)
-      .map(([entryIndex]) => toCandidate(this.entries[entryIndex], this.candidates));
+    const entries = this.entries;
+    scoredEntries.sort((a, b) => (entryBest[b] > entryBest[a] ? 1 : entryBest[b] < entryBest[a] ? -1 : entries[a].mal_id - entries[b].mal_id));
+    for (const entryIndex of scoredEntries) entryBest[entryIndex] = 0;
+    const found: MalCandidate[] = [];
+    for (let i = 0; i < scoredEntries.length && i < cappedLimit; i++) found.push(toCandidate(entries[scoredEntries[i]], this.candidates));
+    return found;
   }
 
   async details(ids: number[]): Promise<MalAnimeDetails[]> {

@@ -1033,9 +1033,10 @@ export class Matcher {
       const visited = new Set<number>([start.id]);
       let current = from;
       for (let step = 0; step < MAX_CHAIN_STEPS; step++) {
-        const next = current.related_anime.find((r) => r.relation_type === relation && !visited.has(r.node.id));
+        const next = unvisitedRelation(current, relation, visited);
         if (!next) break;
-        await this.fetchDetails([next.node.id], known);
+        // Most chain entries are known already (the shortlist's chains overlap): no await for those.
+        if (!known.has(next.node.id)) await this.fetchDetails([next.node.id], known);
         const nextDetails = known.get(next.node.id);
         if (!nextDetails) break;
         visited.add(nextDetails.id);
@@ -1080,6 +1081,12 @@ export class Matcher {
 function titleMarkers(forms: TitleForms): SeasonMarker[][] {
   forms.markers ??= forms.markerText.map(normalisedSeasonMarkers);
   return forms.markers;
+}
+
+/** The first relation of that type to an entry not visited yet (a loop, not a closure per chain step). */
+function unvisitedRelation(details: MalAnimeDetails, relation: 'prequel' | 'sequel', visited: Set<number>): MalAnimeDetails['related_anime'][number] | undefined {
+  for (const related of details.related_anime) if (related.relation_type === relation && !visited.has(related.node.id)) return related;
+  return undefined;
 }
 
 function statedSeasonOf(details: MalAnimeDetails): number | undefined {
