@@ -119,12 +119,12 @@ interface TitleForms {
   /** Each raw title as `seasonMarkers` reads it (version tags removed, normalised). */
   markerText: string[];
   /** Season markers of each raw title, made on first use. */
-  markers?: SeasonMarker[][];
-  /** Memoised statedSeasonOf / isLaterPart (absent until first asked). */
-  statedSeason?: number | undefined;
-  laterPart?: boolean;
+  markers: SeasonMarker[][] | undefined;
+  /** Memoised statedSeasonOf (null until first asked) and isLaterPart (undefined until asked). */
+  statedSeason: number | undefined | null;
+  laterPart: boolean | undefined;
   /** Titles cut before a subtitle ("X: Subtitle" → "x"), made on first use (work titles of OVAs, movies). */
-  preparedPrefix?: PreparedTitle[];
+  preparedPrefix: PreparedTitle[] | undefined;
 }
 
 interface Candidate {
@@ -188,46 +188,54 @@ function titleForms(candidate: MalCandidate): TitleForms {
   const ja = alt?.ja ?? '';
   const synonyms = alt?.synonyms?.length ?? 0;
   const cached = titleFormsCache.get(candidate.id);
-  let forms = cached && cached.title === candidate.title && cached.en === en && cached.ja === ja && cached.synonyms === synonyms ? cached.forms : undefined;
-  if (!forms) {
-    const raw = rawTitles(candidate);
-    const official = new Set([candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja]);
-    const normalised: string[] = [];
-    const base: string[] = [];
-    const weight: number[] = [];
-    const preparedNormalised: PreparedTitle[] = [];
-    const preparedBase: PreparedTitle[] = [];
-    const markerText: string[] = [];
-    // Most titles have no version tag and no season marker: their base is their normalised form, and
-    // equal strings (base and normalised, or two titles alike once normalised) share one prepared form.
-    const pool: PreparedTitle[] = [];
-    for (const title of raw) {
-      const plain = withoutDisambiguation(title);
-      const text = normaliseTitle(plain);
-      const untagged = stripVersionTags(plain);
-      const untaggedText = untagged === plain ? text : normaliseTitle(untagged);
-      const baseText = withoutSeasonMarkers(untaggedText);
-      markerText.push(title === plain ? untaggedText : normaliseTitle(stripVersionTags(title)));
-      normalised.push(text);
-      base.push(baseText);
-      weight.push(official.has(title) ? 1 : SYNONYM_WEIGHT);
-      preparedNormalised.push(pooledPrepared(pool, text));
-      preparedBase.push(pooledPrepared(pool, baseText));
-    }
-    forms = {
-      raw,
-      normalised,
-      base,
-      preparedNormalised,
-      preparedBase,
-      weight,
-      markerText,
-      official: [candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja].filter((t) => typeof t === 'string' && t.trim().length > 0).length,
-    };
-    if (titleFormsCache.size >= TITLE_FORMS_CACHE_LIMIT) titleFormsCache.clear();
-    titleFormsCache.set(candidate.id, { title: candidate.title, en, ja, synonyms, forms });
-  }
+  if (cached && cached.title === candidate.title && cached.en === en && cached.ja === ja && cached.synonyms === synonyms) return cached.forms;
+  const forms = newTitleForms(candidate);
+  if (titleFormsCache.size >= TITLE_FORMS_CACHE_LIMIT) titleFormsCache.clear();
+  titleFormsCache.set(candidate.id, { title: candidate.title, en, ja, synonyms, forms });
   return forms;
+}
+
+/** The forms of a candidate's titles, made once per entry (titleForms, the frequent lookup, stays small). */
+function newTitleForms(candidate: MalCandidate): TitleForms {
+  const raw = rawTitles(candidate);
+  const official = new Set([candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja]);
+  const normalised: string[] = [];
+  const base: string[] = [];
+  const weight: number[] = [];
+  const preparedNormalised: PreparedTitle[] = [];
+  const preparedBase: PreparedTitle[] = [];
+  const markerText: string[] = [];
+  // Most titles have no version tag and no season marker: their base is their normalised form, and
+  // equal strings (base and normalised, or two titles alike once normalised) share one prepared form.
+  const pool: PreparedTitle[] = [];
+  for (const title of raw) {
+    const plain = withoutDisambiguation(title);
+    const text = normaliseTitle(plain);
+    const untagged = stripVersionTags(plain);
+    const untaggedText = untagged === plain ? text : normaliseTitle(untagged);
+    const baseText = withoutSeasonMarkers(untaggedText);
+    markerText.push(title === plain ? untaggedText : normaliseTitle(stripVersionTags(title)));
+    normalised.push(text);
+    base.push(baseText);
+    weight.push(official.has(title) ? 1 : SYNONYM_WEIGHT);
+    preparedNormalised.push(pooledPrepared(pool, text));
+    preparedBase.push(pooledPrepared(pool, baseText));
+  }
+  return {
+    raw,
+    normalised,
+    base,
+    preparedNormalised,
+    preparedBase,
+    weight,
+    markerText,
+    official: [candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja].filter((t) => typeof t === 'string' && t.trim().length > 0).length,
+    // Every field present from the start: one object shape for all forms.
+    markers: undefined,
+    statedSeason: null,
+    laterPart: undefined,
+    preparedPrefix: undefined,
+  };
 }
 
 function pooledPrepared(pool: PreparedTitle[], text: string): PreparedTitle {
@@ -480,7 +488,7 @@ function extraWords(forms: RequestForms, titles: TitleForms): number {
  */
 function partFit(forms: RequestForms, candidate: Candidate): number {
   const place = candidate.place;
-  const part = place?.part ?? (isLaterPart(candidate.details) ? 2 : 1);
+  const part = place?.part ?? (isLaterPart(candidate.titles) ? 2 : 1);
   if (forms.wantedPart !== undefined) {
     if (part === forms.wantedPart) return 1;
     const start = place?.seasonStarts.get(forms.wantedSeason ?? 1);
@@ -644,10 +652,9 @@ function searchOnlyChoice(request: MatchRequest, forms: RequestForms, hits: MalC
   for (const hit of hits) {
     const titles = titleForms(hit);
     const exactOfficial = titles.normalised.slice(0, titles.official).findIndex((t) => names.has(t));
-    const details = hit as MalAnimeDetails;
-    const stated = statedSeasonOf(details);
+    const stated = statedSeasonOf(titles);
     // The entry names a season other than the wanted one (or a later part of it).
-    const later = (stated ?? 1) !== wanted || isLaterPart(details);
+    const later = (stated ?? 1) !== wanted || isLaterPart(titles);
     if (exactOfficial < 0) {
       const bySynonym = titles.normalised.some((t) => names.has(t));
       // Equal once season markers are dropped ("X 2nd Season"), or a synonym that is the franchise's
@@ -802,12 +809,13 @@ export class Matcher {
           if (positions[j] !== null && positions[j]! > (positions[index] ?? 0) && Number.isFinite(years[j])) latestLater = years[j];
         }
         const spread = positions[index] === 1 && Number.isFinite(latestLater) && Number.isFinite(years[index]) ? latestLater - years[index] : 0;
+        const titles = titleForms(details);
         candidates.set(details.id, {
           details,
-          titles: titleForms(details),
+          titles,
           root: chain[0].id,
           position: positions[index],
-          statedSeason: statedSeasonOf(details),
+          statedSeason: statedSeasonOf(titles),
           laterSpreadYears: Math.max(0, spread),
           place: places[index],
         });
@@ -816,7 +824,8 @@ export class Matcher {
     for (const id of shortlistIds) {
       const details = detailsById.get(id);
       if (details && !candidates.has(id)) {
-        candidates.set(id, { details, titles: titleForms(details), root: id, position: null, statedSeason: statedSeasonOf(details), laterSpreadYears: 0, place: null });
+        const titles = titleForms(details);
+        candidates.set(id, { details, titles, root: id, position: null, statedSeason: statedSeasonOf(titles), laterSpreadYears: 0, place: null });
       }
     }
 
@@ -928,7 +937,8 @@ export class Matcher {
   private searchOnlyResult(request: MatchRequest, forms: RequestForms, quick: SearchOnlyChoice, hits: MalCandidate[]): MatchResult {
     const asCandidate = (hit: MalCandidate): Candidate => {
       const details = { ...hit, related_anime: [] } as MalAnimeDetails;
-      return { details, titles: titleForms(hit), root: hit.id, position: null, statedSeason: statedSeasonOf(details), laterSpreadYears: 0, place: null };
+      const titles = titleForms(hit);
+      return { details, titles, root: hit.id, position: null, statedSeason: statedSeasonOf(titles), laterSpreadYears: 0, place: null };
     };
     const others = hits
       .filter((h) => h.id !== quick.hit.id)
@@ -978,7 +988,7 @@ export class Matcher {
     const { details } = candidate;
     const wantedType = request.mediaType ?? forms.impliedMediaType;
     const workTitle = !request.mediaType && wantedType !== undefined && !isMainLineType(wantedType) && mediaTypeFit(wantedType, details.media_type) >= 0.8;
-    const title = titleSignal(forms, candidate.titles, candidate.statedSeason, isLaterPart(details), workTitle);
+    const title = titleSignal(forms, candidate.titles, candidate.statedSeason, isLaterPart(candidate.titles), workTitle);
     // Season positions only describe TV/ONA entries; for a wanted movie/OVA the signal is neutral.
     const season = wantedType && !isMainLineType(wantedType) ? 0.5 : seasonFit(forms, candidate);
     const year = startYear(details);
@@ -1089,9 +1099,8 @@ function unvisitedRelation(details: MalAnimeDetails, relation: 'prequel' | 'sequ
   return undefined;
 }
 
-function statedSeasonOf(details: MalAnimeDetails): number | undefined {
-  const forms = titleForms(details);
-  if (!('statedSeason' in forms)) {
+function statedSeasonOf(forms: TitleForms): number | undefined {
+  if (forms.statedSeason === null) {
     let found: number | undefined;
     for (const markers of titleMarkers(forms)) {
       found = statedSeasonIn(markers);
@@ -1102,8 +1111,7 @@ function statedSeasonOf(details: MalAnimeDetails): number | undefined {
   return forms.statedSeason;
 }
 
-function isLaterPart(details: MalAnimeDetails): boolean {
-  const forms = titleForms(details);
+function isLaterPart(forms: TitleForms): boolean {
   forms.laterPart ??= titleMarkers(forms).some((markers) => markers.some((m) => m.kind === 'part' && m.number >= 2));
   return forms.laterPart;
 }
@@ -1122,10 +1130,11 @@ function mainLinePlaces(chain: MalAnimeDetails[]): Array<ChainPlace | null> {
   let previousStated: number | undefined;
   return chain.map((details) => {
     if (!isMainLineType(details.media_type)) return null;
-    const stated = statedSeasonOf(details);
+    const titles = titleForms(details);
+    const stated = statedSeasonOf(titles);
     // Only two titles stating the same season (or a "Part 2") continue one season; a stated number
     // equal to a merely counted position does not (western counting skips short arcs).
-    const continuesSeason = position > 0 && (isLaterPart(details) || (stated !== undefined && stated === previousStated));
+    const continuesSeason = position > 0 && (isLaterPart(titles) || (stated !== undefined && stated === previousStated));
     entryIndex++;
     if (entryIndex > 1) absoluteOffset += previousEpisodes;
     if (continuesSeason) {
