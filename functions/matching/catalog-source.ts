@@ -130,13 +130,18 @@ function histogramBin(value: number): number {
   return Math.min(HISTOGRAM_BINS - 1, Math.floor(value * HISTOGRAM_BINS));
 }
 
-// The index pass's inner loops, kept small and monomorphic so V8 optimises them on their own.
-function addGramHits(rows: Int32Array, gramHits: Uint16Array, touched: Int32Array, touchedCount: number): number {
+// The index pass's inner loops, kept small and monomorphic so V8 optimises them on their own. Per row,
+// `hits` holds the query trigrams found (low 16 bits) and the query's distinct words found (high 16 bits):
+// one array read per posting, and a row with no word found needs no read of its word weight.
+const WORD_HIT = 65_536;
+const GRAM_HITS = 0xffff;
+
+function addGramHits(rows: Int32Array, hits: Uint32Array, touched: Int32Array, touchedCount: number): number {
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
-    // tokenHits is still all zero here: the tokens come after the trigrams.
-    if (gramHits[row] === 0) touched[touchedCount++] = row;
-    gramHits[row] += 1;
+    // No word is counted yet here: the tokens come after the trigrams.
+    if (hits[row] === 0) touched[touchedCount++] = row;
+    hits[row] += 1;
   }
   return touchedCount;
 }
@@ -144,9 +149,8 @@ function addGramHits(rows: Int32Array, gramHits: Uint16Array, touched: Int32Arra
 interface IndexPass {
   touched: Int32Array;
   touchedCount: number;
-  gramHits: Uint16Array;
+  hits: Uint32Array;
   tokenHits: Float64Array;
-  tokenCounts: Uint16Array;
   titleGramCount: Uint16Array;
 }
 
@@ -157,37 +161,40 @@ function estimateTouched(
   tokenWeightTotal: number,
   out: { rows: Int32Array; values: Float64Array; dice: Float64Array; shared: Uint16Array },
 ): number {
-  const { touched, touchedCount, gramHits, tokenHits, tokenCounts, titleGramCount } = pass;
+  const { touched, touchedCount, hits, tokenHits, titleGramCount } = pass;
   let count = 0;
   for (let k = 0; k < touchedCount; k++) {
     const row = touched[k];
-    const hits = gramHits[row];
-    const dice = (2 * hits) / (gramTotal + titleGramCount[row]);
-    const wordShare = tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
+    const packed = hits[row];
+    const gramHits = packed & GRAM_HITS;
+    const words = packed >>> 16;
+    const dice = (2 * gramHits) / (gramTotal + titleGramCount[row]);
+    // A row without a word found has weight 0 there (never written this search).
+    const wordShare = words > 0 && tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
     // Containment of the whole query needs every query trigram present (slug abbreviations).
-    const containsAllGrams = hits >= gramTotal ? 0.5 : 0;
+    const containsAllGrams = gramHits >= gramTotal ? 0.5 : 0;
     const estimate = Math.max(dice, 0.9 * wordShare + 0.1 * dice, containsAllGrams);
     if (estimate >= 0.2) {
       out.rows[count] = row;
       out.values[count] = estimate;
       out.dice[count] = dice;
-      out.shared[count] = tokenCounts[row];
+      out.shared[count] = words;
       count++;
     }
-    gramHits[row] = 0;
-    tokenHits[row] = 0;
-    tokenCounts[row] = 0;
+    hits[row] = 0;
+    if (words > 0) tokenHits[row] = 0;
   }
   return count;
 }
 
-function addTokenHits(rows: Int32Array, weight: number, gramHits: Uint16Array, tokenHits: Float64Array, tokenCounts: Uint16Array, touched: Int32Array, touchedCount: number): number {
+function addTokenHits(rows: Int32Array, weight: number, hits: Uint32Array, tokenHits: Float64Array, touched: Int32Array, touchedCount: number): number {
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k];
-    if (gramHits[row] === 0 && tokenHits[row] === 0) touched[touchedCount++] = row;
+    // Untouched means no trigram and no word yet (a word's weight is always > 0).
+    if (hits[row] === 0) touched[touchedCount++] = row;
     tokenHits[row] += weight;
     // A posting list holds a row once, so this counts the query's distinct words the row shares.
-    tokenCounts[row] += 1;
+    hits[row] += WORD_HIT;
   }
   return touchedCount;
 }
@@ -218,10 +225,9 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly gramIndex = new Map<number, Int32Array>();
   private readonly relations = new Map<number, MalRelatedAnime[]>();
   private readonly shortlistSize: number;
-  /** Query trigrams found per row: 16 bits hold any query's (≤ 64 characters, even after NFKC expands them). */
-  private readonly gramHits: Uint16Array;
+  /** Query trigrams and words found per row (see addGramHits): 16 bits each hold any query's (≤ 64 characters, even after NFKC expands them). */
+  private readonly hits: Uint32Array;
   private readonly tokenHits: Float64Array;
-  private readonly tokenCounts: Uint16Array;
   /** Scratch buffers of searchSync (one search at a time: it is synchronous). */
   private readonly touched: Int32Array;
   private readonly estimateRows: Int32Array;
@@ -251,9 +257,8 @@ export class CatalogCandidateSource implements CandidateSource {
     this.estimateValues = new Float64Array(this.titleEntry.length);
     this.estimateDice = new Float64Array(this.titleEntry.length);
     this.estimateShared = new Uint16Array(this.titleEntry.length);
-    this.gramHits = new Uint16Array(this.titleEntry.length);
+    this.hits = new Uint32Array(this.titleEntry.length);
     this.tokenHits = new Float64Array(this.titleEntry.length);
-    this.tokenCounts = new Uint16Array(this.titleEntry.length);
     this.entryBest = new Float64Array(entries.length);
     this.deriveRelations();
   }
@@ -352,18 +357,18 @@ export class CatalogCandidateSource implements CandidateSource {
     const queryGrams = trigramCodes(prepared.compact);
     const queryTokens = prepared.distinctTokens;
 
-    const { gramHits, tokenHits, tokenCounts, touched, estimateRows, estimateValues, estimateDice, estimateShared } = this;
+    const { hits, tokenHits, touched, estimateRows, estimateValues, estimateDice, estimateShared } = this;
     let touchedCount = 0;
     for (let g = 0; g < queryGrams.length; g++) {
       const rows = this.gramIndex.get(queryGrams[g]);
       if (!rows) continue;
-      touchedCount = addGramHits(rows, gramHits, touched, touchedCount);
+      touchedCount = addGramHits(rows, hits, touched, touchedCount);
     }
     for (const token of queryTokens) {
       const rows = this.tokenIndex.get(token);
       if (!rows) continue;
       const weight = Math.log(1 + this.titleEntry.length / rows.length);
-      touchedCount = addTokenHits(rows, weight, gramHits, tokenHits, tokenCounts, touched, touchedCount);
+      touchedCount = addTokenHits(rows, weight, hits, tokenHits, touched, touchedCount);
     }
     // Cheap estimate: trigram Dice plus the share of query words present, rare words counting more.
     let tokenWeightTotal = 0;
@@ -372,7 +377,7 @@ export class CatalogCandidateSource implements CandidateSource {
       tokenWeightTotal += Math.log(1 + this.titleEntry.length / (rows ? rows.length : 1));
     }
     const count = estimateTouched(
-      { touched, touchedCount, gramHits, tokenHits, tokenCounts, titleGramCount: this.titleGramCount },
+      { touched, touchedCount, hits, tokenHits, titleGramCount: this.titleGramCount },
       queryGrams.length,
       tokenWeightTotal,
       { rows: estimateRows, values: estimateValues, dice: estimateDice, shared: estimateShared },
