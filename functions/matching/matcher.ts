@@ -102,6 +102,8 @@ interface RequestForms {
   durationType: MalMediaType | undefined;
   /** Memo of plainTitleScore for this request. */
   plainTitle: Map<TitleForms, number>;
+  /** Every base form is also a full form (no season marker in the request's titles): see titleSignal. */
+  baseWithinFull: boolean;
   /** The same request with the series title's forms too: what names the franchise (itself when equal). */
   franchise: RequestForms;
 }
@@ -125,6 +127,8 @@ interface TitleForms {
   laterPart: boolean | undefined;
   /** Titles cut before a subtitle ("X: Subtitle" → "x"), made on first use (work titles of OVAs, movies). */
   preparedPrefix: PreparedTitle[] | undefined;
+  /** Each title's base form is its normalised form (no marker, no version tag in any title). */
+  baseIsNormalised: boolean;
 }
 
 interface Candidate {
@@ -230,6 +234,7 @@ function newTitleForms(candidate: MalCandidate): TitleForms {
     weight,
     markerText,
     official: [candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja].filter((t) => typeof t === 'string' && t.trim().length > 0).length,
+    baseIsNormalised: preparedBase.every((prepared, index) => prepared === preparedNormalised[index]),
     // Every field present from the start: one object shape for all forms.
     markers: undefined,
     statedSeason: null,
@@ -328,7 +333,9 @@ function requestForms(request: MatchRequest): RequestForms {
     titleSeason: stated ?? weak,
     impliedMediaType,
     franchise: undefined as unknown as RequestForms,
+    baseWithinFull: false,
   };
+  forms.baseWithinFull = baseWithinFull(forms);
   forms.franchise = forms;
   if (distinct.length > 0 && request.seriesTitle) {
     // The season title adds words of its own: an entry's title is judged against the season's forms
@@ -346,9 +353,15 @@ function requestForms(request: MatchRequest): RequestForms {
       forms.words = [...new Set([...entryFull, ...entryBase])].map((form) => form.split(' ').filter((w) => w.length > 0));
       forms.franchise = { ...forms, full, base, words, preparedFull: full.map(prepareNormalised), preparedBase: [...new Set(base)].map(prepareNormalised), plainTitle: new Map() };
       forms.franchise.franchise = forms.franchise;
+      forms.baseWithinFull = baseWithinFull(forms);
+      forms.franchise.baseWithinFull = baseWithinFull(forms.franchise);
     }
   }
   return forms;
+}
+
+function baseWithinFull(forms: RequestForms): boolean {
+  return forms.preparedBase.every((b) => forms.preparedFull.some((f) => f.text === b.text));
 }
 
 function bestSimilarity(forms: PreparedTitle[], titles: PreparedTitle[], candidate: TitleForms): { score: number; on: string } {
@@ -401,7 +414,10 @@ function plainTitleScore(forms: RequestForms, titles: TitleForms): number {
 function titleSignal(forms: RequestForms, titles: TitleForms, candidateSeason?: number, laterPart = false, workTitle = false): { score: number; on: string } {
   const full = bestSimilarity(forms.preparedFull, titles.preparedNormalised, titles);
   if (full.score >= 1) return full;
-  let base = bestSimilarity(forms.preparedBase, titles.preparedBase, titles);
+  // With base forms that are full forms on both sides the base pass scores a subset of the pairs
+  // just scored, so it cannot beat `full` (0.96 below it, or equal at best): skip it.
+  const baseCannotWin = !workTitle && forms.baseWithinFull && titles.baseIsNormalised;
+  let base = baseCannotWin ? { score: 0, on: '' } : bestSimilarity(forms.preparedBase, titles.preparedBase, titles);
   if (workTitle) {
     // "X OVA" names an OVA of X whose own title is "X: Subtitle": compare the franchise part before the subtitle.
     const prefix = bestSimilarity(forms.preparedBase, prefixTitles(titles), titles);
