@@ -202,28 +202,30 @@ function titleForms(candidate: MalCandidate): TitleForms {
 /** The forms of a candidate's titles, made once per entry (titleForms, the frequent lookup, stays small). */
 function newTitleForms(candidate: MalCandidate): TitleForms {
   const raw = rawTitles(candidate);
-  const official = new Set([candidate.title, candidate.alternative_titles?.en, candidate.alternative_titles?.ja]);
-  const normalised: string[] = [];
-  const base: string[] = [];
-  const weight: number[] = [];
-  const preparedNormalised: PreparedTitle[] = [];
-  const preparedBase: PreparedTitle[] = [];
-  const markerText: string[] = [];
+  const alt = candidate.alternative_titles;
+  const n = raw.length;
+  // Sized up front: these arrays never grow.
+  const normalised = new Array<string>(n);
+  const base = new Array<string>(n);
+  const weight = new Array<number>(n);
+  const preparedNormalised = new Array<PreparedTitle>(n);
+  const preparedBase = new Array<PreparedTitle>(n);
+  const markerText = new Array<string>(n);
   // Most titles have no version tag and no season marker: their base is their normalised form, and
   // equal strings (base and normalised, or two titles alike once normalised) share one prepared form.
-  const pool: PreparedTitle[] = [];
-  for (const title of raw) {
+  for (let i = 0; i < n; i++) {
+    const title = raw[i];
     const plain = withoutDisambiguation(title);
     const text = normaliseTitle(plain);
     const untagged = stripVersionTags(plain);
     const untaggedText = untagged === plain ? text : normaliseTitle(untagged);
     const baseText = withoutSeasonMarkers(untaggedText);
-    markerText.push(title === plain ? untaggedText : normaliseTitle(stripVersionTags(title)));
-    normalised.push(text);
-    base.push(baseText);
-    weight.push(official.has(title) ? 1 : SYNONYM_WEIGHT);
-    preparedNormalised.push(pooledPrepared(pool, text));
-    preparedBase.push(pooledPrepared(pool, baseText));
+    markerText[i] = title === plain ? untaggedText : normaliseTitle(stripVersionTags(title));
+    normalised[i] = text;
+    base[i] = baseText;
+    weight[i] = title === candidate.title || title === alt?.en || title === alt?.ja ? 1 : SYNONYM_WEIGHT;
+    preparedNormalised[i] = preparedAmong(preparedNormalised, i, text) ?? preparedAmong(preparedBase, i, text) ?? prepareNormalised(text);
+    preparedBase[i] = preparedAmong(preparedNormalised, i + 1, baseText) ?? preparedAmong(preparedBase, i, baseText) ?? prepareNormalised(baseText);
   }
   return {
     raw,
@@ -243,11 +245,10 @@ function newTitleForms(candidate: MalCandidate): TitleForms {
   };
 }
 
-function pooledPrepared(pool: PreparedTitle[], text: string): PreparedTitle {
-  for (const prepared of pool) if (prepared.text === text) return prepared;
-  const prepared = prepareNormalised(text);
-  pool.push(prepared);
-  return prepared;
+/** The prepared title of that text among the first `count` of `list`, if any. */
+function preparedAmong(list: PreparedTitle[], count: number, text: string): PreparedTitle | undefined {
+  for (let i = 0; i < count; i++) if (list[i].text === text) return list[i];
+  return undefined;
 }
 
 const TYPE_WORDS: Array<[RegExp, MalMediaType]> = [
@@ -1019,6 +1020,7 @@ export class Matcher {
     };
     const range = forms.episodeRange ? episodeRangeFit(forms.episodeRange, candidate) : null;
     const place = candidate.place;
+    const missing = distinctMissing(forms, candidate.titles);
     const x = [
       signals.title,
       signals.title >= 0.97 ? 1 : 0,
@@ -1033,8 +1035,8 @@ export class Matcher {
       range ? 0 : signals.episodes - 0.5,
       wordRecall(forms, candidate.titles),
       place ? place.chainTitle : signals.title,
-      distinctMissing(forms, candidate.titles),
-      forms.distinct.length > 0 && distinctMissing(forms, candidate.titles) === 0 ? 1 : 0,
+      missing,
+      forms.distinct.length > 0 && missing === 0 ? 1 : 0,
       extraWords(forms, candidate.titles),
       // CR's own number read as a count of every TV/ONA entry (cours, recaps counted as seasons).
       forms.crSeason !== undefined && place ? (place.entryIndex === forms.crSeason ? 1 : 0) : 0,
