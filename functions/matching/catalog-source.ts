@@ -166,9 +166,14 @@ function estimateTouched(
   for (let k = 0; k < touchedCount; k++) {
     const row = touched[k];
     const packed = hits[row];
+    hits[row] = 0;
     const gramHits = packed & GRAM_HITS;
     const words = packed >>> 16;
-    const dice = (2 * gramHits) / (gramTotal + titleGramCount[row]);
+    const gramSum = gramTotal + titleGramCount[row];
+    // Most rows share a few trigrams and no word: Dice 2h/(G+T) below 0.2 by a whole count (10h < G+T)
+    // is below it whatever the rounding, so they are dropped without a division.
+    if (words === 0 && gramHits < gramTotal && 10 * gramHits < gramSum) continue;
+    const dice = (2 * gramHits) / gramSum;
     // A row without a word found has weight 0 there (never written this search).
     const wordShare = words > 0 && tokenWeightTotal > 0 ? tokenHits[row] / tokenWeightTotal : 0;
     // Containment of the whole query needs every query trigram present (slug abbreviations).
@@ -181,7 +186,6 @@ function estimateTouched(
       out.shared[count] = words;
       count++;
     }
-    hits[row] = 0;
     if (words > 0) tokenHits[row] = 0;
   }
   return count;
