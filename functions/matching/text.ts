@@ -12,10 +12,15 @@ const NON_WORD = /[^\p{L}\p{N}]+/gu;
 /** Lower case, accents removed, punctuation turned into single spaces. */
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const ASCII_NON_WORD = /[^a-z0-9]+/g;
+const CLEAN_ASCII = /^[a-z0-9]+(?: [a-z0-9]+)*$/;
 
 export function normaliseTitle(raw: string): string {
   // Fast path (most titles): Unicode normalisation and the katakana rule cannot change plain ASCII.
-  if (PRINTABLE_ASCII.test(raw)) return raw.toLowerCase().replace(APOSTROPHES, '').replace(ASCII_NON_WORD, ' ').trim();
+  if (PRINTABLE_ASCII.test(raw)) {
+    const lower = raw.toLowerCase();
+    // Half the ASCII titles are plain words and single spaces already: nothing to replace.
+    return CLEAN_ASCII.test(lower) ? lower : lower.replace(APOSTROPHES, '').replace(ASCII_NON_WORD, ' ').trim();
+  }
   return raw
     .normalize('NFKC')
     .toLowerCase()
@@ -158,6 +163,15 @@ function packTrigram(a: number, b: number, c: number): number {
   return 2 ** 21 + (a * 65536 + b) * 65536 + c;
 }
 
+/**
+ * Codes are sorted in a scratch buffer and copied into a shared arena: each title gets a small view of
+ * it, not an array (and an off-heap store) of its own. Views never overlap, so one cannot touch another.
+ */
+let gramScratch = new Float64Array(256);
+const GRAM_ARENA_SIZE = 65_536;
+let gramArena = new Float64Array(GRAM_ARENA_SIZE);
+let gramArenaUsed = 0;
+
 /** Distinct padded trigrams of a compact string as sorted numeric codes. */
 export function trigramCodes(compact: string): Float64Array {
   const length = compact.length;
@@ -165,7 +179,8 @@ export function trigramCodes(compact: string): Float64Array {
   // Same grams as `trigrams`: the string padded with two spaces in front and one behind. Titles are
   // short, so an insertion sort into the distinct prefix beats sorting and deduplicating afterwards.
   const n = length + 1;
-  const codes = new Float64Array(n);
+  if (gramScratch.length < n) gramScratch = new Float64Array(2 * n);
+  const codes = gramScratch;
   let a = 32;
   let b = 32;
   let unique = 0;
@@ -181,7 +196,15 @@ export function trigramCodes(compact: string): Float64Array {
     codes[j + 1] = code;
     unique++;
   }
-  return unique === n ? codes : codes.slice(0, unique);
+  if (unique > GRAM_ARENA_SIZE / 4) return codes.slice(0, unique);
+  if (gramArenaUsed + unique > GRAM_ARENA_SIZE) {
+    gramArena = new Float64Array(GRAM_ARENA_SIZE);
+    gramArenaUsed = 0;
+  }
+  const start = gramArenaUsed;
+  for (let i = 0; i < unique; i++) gramArena[start + i] = codes[i];
+  gramArenaUsed += unique;
+  return gramArena.subarray(start, start + unique);
 }
 
 function preparedTrigramDice(a: PreparedTitle, b: PreparedTitle): number {
