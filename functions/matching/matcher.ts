@@ -459,7 +459,7 @@ function wordRecall(forms: RequestForms, titles: TitleForms): number {
     if (total === 0) continue;
     for (const title of titles.preparedNormalised) {
       let found = 0;
-      for (const w of words) if (title.tokenSet.has(w)) found += w.length;
+      for (const w of words) if (title.distinctTokens.includes(w)) found += w.length;
       if (found / total > best) best = found / total;
       if (best >= 1) return 1;
     }
@@ -476,7 +476,7 @@ function distinctMissing(forms: RequestForms, titles: TitleForms): number {
   let best = forms.distinct.length;
   for (const title of titles.preparedNormalised) {
     let missing = 0;
-    for (const w of forms.distinct) if (!title.tokenSet.has(w)) missing++;
+    for (const w of forms.distinct) if (!title.distinctTokens.includes(w)) missing++;
     if (missing < best) best = missing;
     if (best === 0) break;
   }
@@ -491,7 +491,7 @@ function extraWords(forms: RequestForms, titles: TitleForms): number {
   let best = 3;
   for (const title of titles.preparedBase) {
     let extra = 0;
-    for (const w of title.tokenSet) if (!forms.allWords.has(w)) extra++;
+    for (const w of title.distinctTokens) if (!forms.allWords.has(w)) extra++;
     if (extra < best) best = extra;
     if (best === 0) break;
   }

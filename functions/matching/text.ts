@@ -132,8 +132,10 @@ export interface PreparedTitle {
   text: string;
   compact: string;
   tokens: string[];
-  tokenSet: Set<string>;
-  /** The distinct tokens in order (`tokens` itself when none repeats): cheaper to walk than the set. */
+  /**
+   * The distinct tokens in first-seen order (`tokens` itself when none repeats). Titles have a few words,
+   * so looking one up in this array is as quick as in a Set, without building a Set per title.
+   */
   distinctTokens: string[];
   /** Distinct trigrams of `compact` as sorted numeric codes (see `trigramCodes`), filled in on first use. */
   grams?: Float64Array;
@@ -141,15 +143,23 @@ export interface PreparedTitle {
 
 export function prepareNormalised(normalised: string): PreparedTitle {
   const list = tokens(normalised);
-  const tokenSet = new Set(list);
   return {
     text: normalised,
     compact: list.length > 1 ? normalised.replace(/ /g, '') : normalised,
     tokens: list,
-    tokenSet,
-    distinctTokens: tokenSet.size === list.length ? list : [...tokenSet],
+    distinctTokens: distinctInOrder(list),
     grams: undefined,
   };
+}
+
+function distinctInOrder(list: string[]): string[] {
+  if (list.length > 16) return [...new Set(list)];
+  for (let i = 1; i < list.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (list[j] === list[i]) return [...new Set(list)];
+    }
+  }
+  return list;
 }
 
 /** One trigram as a number (three UTF-16 code units), so sets of trigrams are sorted number arrays. */
@@ -235,9 +245,9 @@ export function preparedSimilarity(a: PreparedTitle, b: PreparedTitle, knownTrig
   const cb = b.compact;
   if (ca === cb) return 0.98;
   const listA = a.distinctTokens;
-  const setB = b.tokenSet;
+  const listB = b.distinctTokens;
   let shared = 0;
-  for (let i = 0; i < listA.length; i++) if (setB.has(listA[i])) shared++;
+  for (let i = 0; i < listA.length; i++) if (listB.includes(listA[i])) shared++;
   return similarityBeyondEquality(ca, cb, listA.length, b.distinctTokens.length, shared, knownTrigramDice ?? preparedTrigramDice(a, b));
 }
 
