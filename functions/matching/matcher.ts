@@ -784,7 +784,7 @@ export class Matcher {
     // 2. Pre-rank by title alone; fetch details of the best few.
     const preRanked = [...hits.values()]
       .map((hit) => ({ hit, title: plainTitleScore(forms.franchise, titleForms(hit)) }))
-      .sort((a, b) => b.title - a.title || a.hit.id - b.hit.id);
+      .sort(byTitleThenId);
     const shortlistIds = preRanked.slice(0, this.options.detailsLimit).map((r) => r.hit.id);
     const detailsById = new Map<number, MalAnimeDetails>();
     await this.fetchDetails(shortlistIds, detailsById);
@@ -872,7 +872,7 @@ export class Matcher {
         utility: decision.utilities[i],
         signals: featured[i].signals,
       }))
-      .sort((a, b) => b.utility! - a.utility! || a.malId - b.malId);
+      .sort((a, b) => (b.utility! > a.utility! ? 1 : b.utility! < a.utility! ? -1 : a.malId - b.malId));
     const reported = scored.slice(0, this.options.reportedCandidates);
     const best = scored[0];
     const bestPlace = list.find((l) => l.details.id === best.malId)?.place;
@@ -960,7 +960,7 @@ export class Matcher {
     const others = hits
       .filter((h) => h.id !== quick.hit.id)
       .map((hit) => ({ hit, title: plainTitleScore(forms.franchise, titleForms(hit)) }))
-      .sort((a, b) => b.title - a.title || a.hit.id - b.hit.id)
+      .sort(byTitleThenId)
       .slice(0, this.options.reportedCandidates - 1)
       .map((r) => r.hit);
     const confidence = SEARCH_ONLY_CONFIDENCE;
@@ -1056,26 +1056,28 @@ export class Matcher {
 
   /** The whole prequel→sequel chain through `start`, earliest first (bounded walk). */
   private async sequelChainOf(start: MalAnimeDetails, known: Map<number, MalAnimeDetails>): Promise<MalAnimeDetails[]> {
-    const walk = async (from: MalAnimeDetails, relation: 'prequel' | 'sequel'): Promise<MalAnimeDetails[]> => {
-      const found: MalAnimeDetails[] = [];
-      const visited = new Set<number>([start.id]);
-      let current = from;
-      for (let step = 0; step < MAX_CHAIN_STEPS; step++) {
-        const next = unvisitedRelation(current, relation, visited);
-        if (!next) break;
-        // Most chain entries are known already (the shortlist's chains overlap): no await for those.
-        if (!known.has(next.node.id)) await this.fetchDetails([next.node.id], known);
-        const nextDetails = known.get(next.node.id);
-        if (!nextDetails) break;
-        visited.add(nextDetails.id);
-        found.push(nextDetails);
-        current = nextDetails;
-      }
-      return found;
-    };
-    const before = (await walk(start, 'prequel')).reverse();
-    const after = await walk(start, 'sequel');
+    const before = (await this.chainWalk(start, 'prequel', known)).reverse();
+    const after = await this.chainWalk(start, 'sequel', known);
     return [...before, start, ...after];
+  }
+
+  /** The entries one way from `start`, nearest first (at most MAX_CHAIN_STEPS). */
+  private async chainWalk(start: MalAnimeDetails, relation: 'prequel' | 'sequel', known: Map<number, MalAnimeDetails>): Promise<MalAnimeDetails[]> {
+    const found: MalAnimeDetails[] = [];
+    const visited = new Set<number>([start.id]);
+    let current = start;
+    for (let step = 0; step < MAX_CHAIN_STEPS; step++) {
+      const next = unvisitedRelation(current, relation, visited);
+      if (!next) break;
+      // Most chain entries are known already (the shortlist's chains overlap): no await for those.
+      if (!known.has(next.node.id)) await this.fetchDetails([next.node.id], known);
+      const nextDetails = known.get(next.node.id);
+      if (!nextDetails) break;
+      visited.add(nextDetails.id);
+      found.push(nextDetails);
+      current = nextDetails;
+    }
+    return found;
   }
 
   /** One CR season may run across several MAL entries (split cours): follow sequels until the episodes fit. */
@@ -1115,6 +1117,14 @@ function titleMarkers(forms: TitleForms): SeasonMarker[][] {
 function unvisitedRelation(details: MalAnimeDetails, relation: 'prequel' | 'sequel', visited: Set<number>): MalAnimeDetails['related_anime'][number] | undefined {
   for (const related of details.related_anime) if (related.relation_type === relation && !visited.has(related.node.id)) return related;
   return undefined;
+}
+
+/**
+ * Best title first, then the lower id. Answers -1/0/1 rather than a difference of doubles (no number
+ * boxed per comparison); a tie, NaN included, falls to the ids as `b.title - a.title || …` did.
+ */
+function byTitleThenId(a: { hit: MalCandidate; title: number }, b: { hit: MalCandidate; title: number }): number {
+  return b.title > a.title ? 1 : b.title < a.title ? -1 : a.hit.id - b.hit.id;
 }
 
 function statedSeasonOf(forms: TitleForms): number | undefined {
