@@ -220,11 +220,9 @@ export class CatalogCandidateSource implements CandidateSource {
   private readonly titleText: string[] = [];
   /** titleText without spaces, and its count of distinct words: what exact scoring needs besides the hits. */
   private readonly titleCompact: string[] = [];
-  private readonly tokenCountList: number[] = [];
   private readonly titleTokenCount: Uint16Array;
   /** Distinct trigrams per row (capped at 65,535: no real title comes near). */
   private readonly titleGramCount: Uint16Array;
-  private readonly gramCountList: number[] = [];
   private readonly tokenIndex = new Map<string, Int32Array>();
   private readonly gramIndex = new Map<number, Int32Array>();
   private readonly relations = new Map<number, MalRelatedAnime[]>();
@@ -249,13 +247,14 @@ export class CatalogCandidateSource implements CandidateSource {
     entries.forEach((entry, index) => this.entryIndexById.set(entry.mal_id, index));
     const tokenLists = new Map<string, number[]>();
     const gramLists = new Map<number, number[]>();
-    entries.forEach((entry, index) => this.indexTitles(entry, index, tokenLists, gramLists));
+    // Per row, while indexing: its count of distinct trigrams and of distinct words.
+    const gramCounts: number[] = [];
+    const tokenCounts: number[] = [];
+    entries.forEach((entry, index) => this.indexTitles(entry, index, { tokenLists, gramLists, gramCounts, tokenCounts }));
     for (const [key, rows] of tokenLists) this.tokenIndex.set(key, Int32Array.from(rows));
     for (const [key, rows] of gramLists) this.gramIndex.set(key, Int32Array.from(rows));
-    this.titleGramCount = Uint16Array.from(this.gramCountList, (n) => Math.min(n, 65_535));
-    this.gramCountList.length = 0;
-    this.titleTokenCount = Uint16Array.from(this.tokenCountList, (n) => Math.min(n, 65_535));
-    this.tokenCountList.length = 0;
+    this.titleGramCount = Uint16Array.from(gramCounts, (n) => Math.min(n, 65_535));
+    this.titleTokenCount = Uint16Array.from(tokenCounts, (n) => Math.min(n, 65_535));
     this.touched = new Int32Array(this.titleEntry.length);
     this.estimateRows = new Int32Array(this.titleEntry.length);
     this.estimateValues = new Float64Array(this.titleEntry.length);
@@ -275,7 +274,11 @@ export class CatalogCandidateSource implements CandidateSource {
     return this.entries.length;
   }
 
-  private indexTitles(entry: CatalogEntry, entryIndex: number, tokenLists: Map<string, number[]>, gramLists: Map<number, number[]>): void {
+  private indexTitles(
+    entry: CatalogEntry,
+    entryIndex: number,
+    { tokenLists, gramLists, gramCounts, tokenCounts }: { tokenLists: Map<string, number[]>; gramLists: Map<number, number[]>; gramCounts: number[]; tokenCounts: number[] },
+  ): void {
     const synonyms = entry.synonyms ?? [];
     // Some catalog sources join several synonyms into one string ("A, B"); index the parts as well.
     const parts = synonyms.flatMap((s) => (typeof s === 'string' && s.includes(', ') ? s.split(', ').filter((p) => p.length >= 3) : []));
@@ -293,8 +296,8 @@ export class CatalogCandidateSource implements CandidateSource {
       this.titleEntry.push(entryIndex);
       this.titleText.push(normalised);
       this.titleCompact.push(compact);
-      this.tokenCountList.push(distinct.size);
-      this.gramCountList.push(grams.length);
+      tokenCounts.push(distinct.size);
+      gramCounts.push(grams.length);
       for (const token of distinct) push(tokenLists, token, row);
       for (const gram of grams) push(gramLists, gram, row);
     }
