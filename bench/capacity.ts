@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { Catalog, type CatalogRecord } from '../local/mal-sandbox';
 import { loadCatalog } from '../functions/matching/catalog-source';
-import { resetMalClient } from '../functions/shared/mal';
+import { resetEnvironment } from '../functions/shared/config';
 import { catalogFranchises, crShowSeasons, crV2History, gql, rng, sendHistory, shuffle, signIn, waitForJob, FINAL_STATUSES, type CrShowSeason } from './sync-support';
 
 function arg(name: string, fallback: number): number {
@@ -176,7 +176,7 @@ async function main() {
     // From here on one global MAL rate, and the sandbox throttles anything faster.
     process.env.MAL_RATE_LIMIT_PER_SECOND = String(RATE);
     process.env.MAL_RATE_LIMIT_BURST = '1';
-    resetMalClient();
+    resetEnvironment();
     sandbox.setFaults({ rateLimitPerSecond: RATE + 2 });
 
     // (2) Calibration: each kind alone.

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { freePort, startDynamoDBLocal, type DynamoDBLocalHandle } from './dynamodb-local';
 import { createTables } from './tables';
 import { ResolverSet } from './appsync/executor';
@@ -20,13 +19,12 @@ import type { LambdaFunctionId } from '#contract/datasources';
 import { AUTHORIZER_CACHE_SECONDS, FUNCTIONS, type FunctionDefinition, type FunctionId } from '#contract/functions';
 import { REQUESTS_PER_MINUTE } from '#contract/user-limits';
 import { cachedAuthorizer, type AuthorizerCache } from './authorizer-cache';
-import { registerLocalSyncQueue, type SyncMessage, type SyncWorkerHandler } from '../functions/shared/sync-queue';
+import { registerLocalSyncQueue, type SyncMessage, type SyncWorkerHandler } from '../functions/shared/sync-queue-port';
 import { LocalSyncQueue } from './sync-queue';
 import { authorizeAccess, registerAccessChecker } from '../functions/shared/aws-access';
 import { asFunction, createGrantChecker } from './grants';
 import { startMalSandbox, type MalSandbox, type MalSandboxOptions } from './mal-sandbox';
-import { resetMalClient } from '../functions/shared/mal';
-import { SDK_LOGGER } from '../functions/shared/dynamo';
+import { resetEnvironment } from '../functions/shared/config';
 // Real-time, console page and HTTPS (local/realtime, local/console).
 import { RealtimeServer, REALTIME_PATH } from './realtime/server';
 import { listenHttps, localCertificate } from './realtime/https';
@@ -156,7 +154,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         MAL_API_BASE_URL: malSandbox.apiBaseUrl,
       });
     }
-    resetMalClient();
+    resetEnvironment();
 
     // IAM as the deployed stack has it: each function's AWS calls are checked against its grants.
     const unregisterGrants = registerAccessChecker(
@@ -211,9 +209,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The last step before listening: the tables need DynamoDB to answer, which may still be starting.
     await dynamodbReady;
-    const dynamodb = new DynamoDBClient({ endpoint: dynamodbEndpoint, region: iam.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: SDK_LOGGER });
-    cleanups.push(async () => dynamodb.destroy());
-    await createTables(dynamodb, stage);
+    await createTables(dataSourceClient, stage);
 
     let port: number;
     let tls: LocalStack['tls'];

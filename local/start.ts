@@ -108,9 +108,20 @@ function malCatalogLine(sandbox: NonNullable<typeof stack.malSandbox>): string {
 mark('stack-started');
 if (timing) {
   // What a start with nothing changed must not load before it answers: the bundle check's linter and
-  // parsers, the compiler, and the functions' modules (KMS's client among them; loaded after it, see stack.ts).
+  // parsers, the compiler, and the functions' modules with their AWS SDK clients (loaded after it, see
+  // stack.ts; the stack creates its tables over its own DynamoDB client).
   const loaded = Object.keys(createRequire(import.meta.url).cache);
-  const heavy = ['eslint', '@aws-appsync/eslint-plugin', '@typescript-eslint', 'typescript', '@graphql-codegen', '@aws-sdk/client-kms'].filter((name) =>
+  const heavy = [
+    'eslint',
+    '@aws-appsync/eslint-plugin',
+    '@typescript-eslint',
+    'typescript',
+    '@graphql-codegen',
+    '@aws-sdk/client-kms',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-sqs',
+    '@aws-sdk/client-secrets-manager',
+  ].filter((name) =>
     loaded.some((path) => path.includes(`/node_modules/${name}/`)),
   );
   console.error(`[start] heavy modules loaded: ${heavy.length > 0 ? heavy.join(', ') : 'none'}`);

@@ -4,7 +4,7 @@
  * visibility timeout) up to a receive limit. Registered with functions/shared/sync-queue.ts as its port.
  */
 import { randomUUID } from 'node:crypto';
-import { SyncQueueError, type SyncMessage, type SyncQueuePort, type SyncWorkerHandler } from '../functions/shared/sync-queue';
+import { SyncQueueError, type SyncMessage, type SyncQueuePort, type SyncWorkerHandler } from '../functions/shared/sync-queue-port';
 import { componentLogger, errorFields } from '../functions/shared/logger';
 
 const log = componentLogger('local-sync-queue');

@@ -38,9 +38,20 @@ export function environment(): Record<string, string | undefined> {
   return { ...process.env, ...Object.fromEntries(provided) };
 }
 
-/** For tests that restart the local stack in one process: forget the values provided at run time. */
-export function resetProvidedEnv(): void {
+const resets = new Set<() => void>();
+
+/** Registers how a module forgets what it built from the environment (its client), for resetEnvironment. */
+export function onEnvironmentReset(reset: () => void): void {
+  resets.add(reset);
+}
+
+/**
+ * For the local stack when it restarts in one process with other endpoints (tests): forget the values
+ * provided at run time and what the loaded modules built from them. A module not loaded yet has nothing to forget.
+ */
+export function resetEnvironment(): void {
   provided.clear();
+  for (const reset of resets) reset();
 }
 
 export function stage(): string {

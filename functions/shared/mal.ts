@@ -8,9 +8,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { MalClient, structuredLogger } from '../mal/client';
 import { malClientConfigFromEnv } from '../mal/config';
 import { dynamoClientConfig } from './dynamo';
-import { ConfigurationError, ENV, env, environment, provideEnv, resetProvidedEnv, tableName } from './config';
+import { ConfigurationError, ENV, env, environment, onEnvironmentReset, provideEnv, tableName } from './config';
 
 let client: Promise<MalClient> | undefined;
+const forgetClient = () => {
+  client = undefined;
+};
 
 interface MalSecret {
   clientId: string;
@@ -35,6 +38,10 @@ async function loadSecretIntoEnv(): Promise<void> {
 }
 
 export function malClient(): Promise<MalClient> {
+  // The local stack restarted in one process with another MAL endpoint (tests) makes the next call build a
+  // new client. Registered on use: a side effect at load would keep this module, and the MAL client, in
+  // every bundle that imports it without calling it.
+  onEnvironmentReset(forgetClient);
   client ??= (async () => {
     await loadSecretIntoEnv();
     // Share the request budget across containers in AWS (and across processes locally when configured).
@@ -54,10 +61,4 @@ export function allowedRedirectUris(): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-/** For tests that restart the stack with another MAL endpoint in one process. */
-export function resetMalClient(): void {
-  client = undefined;
-  resetProvidedEnv();
 }

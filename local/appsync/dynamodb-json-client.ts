@@ -26,7 +26,11 @@ export type DynamoDBOperation =
   | 'BatchGetItem'
   | 'BatchWriteItem'
   | 'TransactGetItems'
-  | 'TransactWriteItems';
+  | 'TransactWriteItems'
+  // The tables the local stack creates at start (local/tables.ts).
+  | 'CreateTable'
+  | 'DescribeTable'
+  | 'UpdateTimeToLive';
 
 /** What the data source needs of a DynamoDB client: one call of the JSON protocol, output as DynamoDB sends it. */
 export interface DynamoDBCaller {

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildResolvers } from '../../scripts/build-resolvers';
 import { ResolverSet } from '../../local/appsync/executor';
 import { GraphQLApi } from '../../local/appsync/graphql-api';
@@ -22,7 +21,6 @@ const API_KEY = 'da2-fixturekey';
 let server: LocalHttpServer;
 let url: string;
 let outDir: string;
-let client: DynamoDBClient;
 let source: DynamoDBJsonClient;
 
 async function call(query: string, variables: Record<string, unknown> = {}) {
@@ -37,9 +35,8 @@ async function call(query: string, variables: Record<string, unknown> = {}) {
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'resolvers-'));
   const stage = uniquePrefix('rt');
-  client = new DynamoDBClient({ endpoint: dynamodbEndpoint(), region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await createTables(client, stage);
   source = new DynamoDBJsonClient(dynamodbEndpoint());
+  await createTables(source, stage);
   await buildResolvers(join(FIXTURES, 'runtime-resolvers'), outDir);
   const resolvers = ResolverSet.fromBuild(outDir, createDataSourceInvoker({ dynamodb: source, stage, lambdas: {} }));
   const api = new GraphQLApi({
@@ -56,7 +53,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  client?.destroy();
   source?.destroy();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
