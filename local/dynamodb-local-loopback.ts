@@ -1,15 +1,19 @@
 /**
- * DynamoDB Local on 127.0.0.1 only. Its command line has no host option: it builds Jetty with
- * `new Server(port)`, which listens on every interface, so anyone on the network could read and write a
- * developer's local tables. This launcher does what DynamoDB Local's own `ServerRunner.main` does, minus
- * the telemetry set-up (never configured, so never sent), with one step more: before the server starts,
- * its one connector is given the host 127.0.0.1.
+ * DynamoDB Local on 127.0.0.1 only, for as long as the process that started it lives. Its command line
+ * has no host option: it builds Jetty with `new Server(port)`, which listens on every interface, so anyone
+ * on the network could read and write a developer's local tables. This launcher does what DynamoDB
+ * Local's own `ServerRunner.main` does, minus the telemetry set-up (never configured, so never sent), with
+ * one step before the server starts (its one connector gets the host 127.0.0.1) and one after: it reads
+ * its standard input, a pipe from Node, to the end, and exits there. So a JVM whose parent was killed
+ * (SIGKILL, a crash) does not keep running.
  *
  *   DynamoDBProxyServer server = ServerRunner.createServerFromCommandLineArgs(args);
  *   Field jetty = DynamoDBProxyServer.class.getDeclaredField("server");
  *   jetty.setAccessible(true);
  *   ((ServerConnector) ((Server) jetty.get(server)).getConnectors()[0]).setHost("127.0.0.1");
  *   server.start();
+ *   System.in.transferTo(OutputStream.nullOutputStream());
+ *   System.exit(0);
  *
  * The class file is written here byte by byte (a dozen instructions, no branch) because a Java runtime,
  * which is all the README asks for, cannot compile Java source.
@@ -50,8 +54,15 @@ class ConstantPool {
   }
 
   methodRef(owner: string, name: string, descriptor: string): number {
-    const nameAndType = this.add(`nat:${name}:${descriptor}`, Buffer.concat([Buffer.from([12]), u2(this.utf8(name)), u2(this.utf8(descriptor))]));
-    return this.add(`method:${owner}.${name}${descriptor}`, Buffer.concat([Buffer.from([10]), u2(this.classRef(owner)), u2(nameAndType)]));
+    return this.add(`method:${owner}.${name}${descriptor}`, Buffer.concat([Buffer.from([10]), u2(this.classRef(owner)), u2(this.nameAndType(name, descriptor))]));
+  }
+
+  fieldRef(owner: string, name: string, descriptor: string): number {
+    return this.add(`field:${owner}.${name}${descriptor}`, Buffer.concat([Buffer.from([9]), u2(this.classRef(owner)), u2(this.nameAndType(name, descriptor))]));
+  }
+
+  private nameAndType(name: string, descriptor: string): number {
+    return this.add(`nat:${name}:${descriptor}`, Buffer.concat([Buffer.from([12]), u2(this.utf8(name)), u2(this.utf8(descriptor))]));
   }
 
   bytes(): Buffer {
@@ -81,6 +92,8 @@ const ICONST_0 = 0x03;
 const ICONST_1 = 0x04;
 const AALOAD = 0x32;
 const LDC_W = 0x13;
+const POP2 = 0x58;
+const GETSTATIC = 0xb2;
 const INVOKESTATIC = 0xb8;
 const INVOKEVIRTUAL = 0xb6;
 const CHECKCAST = 0xc0;
@@ -113,10 +126,16 @@ export function loopbackLauncherClass(host = '127.0.0.1'): Buffer {
     op(INVOKEVIRTUAL, pool.methodRef(SERVER_CONNECTOR, 'setHost', '(Ljava/lang/String;)V')),
     op(ALOAD_1),
     op(INVOKEVIRTUAL, pool.methodRef(PROXY_SERVER, 'start', '()V')),
+    op(GETSTATIC, pool.fieldRef('java/lang/System', 'in', 'Ljava/io/InputStream;')),
+    op(INVOKESTATIC, pool.methodRef('java/io/OutputStream', 'nullOutputStream', '()Ljava/io/OutputStream;')),
+    op(INVOKEVIRTUAL, pool.methodRef('java/io/InputStream', 'transferTo', '(Ljava/io/OutputStream;)J')),
+    op(POP2),
+    op(ICONST_0),
+    op(INVOKESTATIC, pool.methodRef('java/lang/System', 'exit', '(I)V')),
     op(RETURN),
   ]);
   const codeAttribute = Buffer.concat([
-    u2(3), // max_stack
+    u2(3), // max_stack (a long counts twice)
     u2(3), // max_locals: args, server, field
     u4(code.length),
     code,

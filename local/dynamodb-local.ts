@@ -121,7 +121,8 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
   else args.push('-inMemory', '-sharedDb');
 
   let output = '';
-  const child = spawn('java', args, { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Standard input stays an open pipe: the launcher exits when it closes, that is when this process ends.
+  const child = spawn('java', args, { cwd: folder, stdio: ['pipe', 'pipe', 'pipe'] });
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
   };

@@ -1,7 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { dynamodbEndpoint } from './support/dynamo';
 import { isLoopback, listeningAddresses } from './support/listening';
+import { testTempDir } from './support/temp';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('DynamoDB Local', () => {
   it('answers the AWS SDK on the shared endpoint', async () => {
@@ -21,4 +36,33 @@ describe('DynamoDB Local', () => {
     // Java listens on IPv6 sockets: 127.0.0.1 shows as ::ffff:127.0.0.1.
     expect(addresses.filter((a) => !isLoopback(a))).toEqual([]);
   });
+
+  it('stops when the process that started it is killed', async () => {
+    // A process that starts DynamoDB Local and is then killed with SIGKILL: it cannot stop the JVM itself.
+    const script = join(testTempDir('ddb-parent-'), 'parent.mts');
+    writeFileSync(
+      script,
+      `import { startDynamoDBLocal } from ${JSON.stringify(resolve(ROOT, 'local/dynamodb-local.ts'))};\n` +
+        `const local = await startDynamoDBLocal();\nconsole.log('ENDPOINT ' + local.endpoint);\nsetInterval(() => {}, 1000);\n`,
+    );
+    const parent = spawn(resolve(ROOT, 'node_modules/.bin/node'), ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    onTestFinished(() => {
+      if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+    });
+    const endpoint = await new Promise<string>((ok, fail) => {
+      let output = '';
+      parent.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const found = /ENDPOINT (\S+)/.exec(output);
+        if (found) ok(found[1]!);
+      });
+      parent.once('exit', (code) => fail(new Error(`the parent exited with ${code}: ${output}`)));
+    });
+    expect(await answers(endpoint)).toBe(true);
+
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await answers(endpoint))) await new Promise((r) => setTimeout(r, 100));
+    expect(await answers(endpoint)).toBe(false);
+  }, 40_000);
 });
