@@ -3,7 +3,10 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { dynamodbEndpoint } from './support/dynamo';
+import { dynamodbEndpoint, uniquePrefix } from './support/dynamo';
+import { DynamoDBJsonClient } from '../local/appsync/dynamodb-json-client';
+import { createTables } from '../local/tables';
+import { TABLES } from '#contract/tables';
 import { isLoopback, listeningAddresses } from './support/listening';
 import { testTempDir } from './support/temp';
 
@@ -27,6 +30,17 @@ describe('DynamoDB Local', () => {
     });
     const out = await client.send(new ListTablesCommand({}));
     expect(Array.isArray(out.TableNames)).toBe(true);
+  });
+
+  it('gets the tables created, and created again without error when they exist (a kept --data-dir)', async () => {
+    const client = new DynamoDBJsonClient(dynamodbEndpoint());
+    onTestFinished(() => client.destroy());
+    const stage = uniquePrefix('tables');
+    const names = await createTables(client, stage);
+    expect(names).toHaveLength(TABLES.length);
+    expect(await createTables(client, stage)).toEqual(names);
+    const described = await client.call<{ Table: { TableStatus: string } }>('DescribeTable', { TableName: names[0] });
+    expect(described.Table.TableStatus).toBe('ACTIVE');
   });
 
   // Its own command line has no host option: local/dynamodb-local-loopback.ts sets one.
