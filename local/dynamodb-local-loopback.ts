@@ -15,7 +15,7 @@
  *   System.in.transferTo(OutputStream.nullOutputStream());
  *   System.exit(0);
  *
- * The class file is written here byte by byte (a dozen instructions, no branch) because a Java runtime,
+ * The class file is written here byte by byte (some thirty instructions, no branch) because a Java runtime,
  * which is all the README asks for, cannot compile Java source.
  */
 
@@ -100,7 +100,7 @@ const CHECKCAST = 0xc0;
 const RETURN = 0xb1;
 
 /** The launcher's class file (Java 8 format, so no stack map is needed for code without branches). */
-export function loopbackLauncherClass(host = '127.0.0.1'): Buffer {
+export function loopbackLauncherClass(): Buffer {
   const pool = new ConstantPool();
   const op = (code: number, index?: number) => (index === undefined ? Buffer.from([code]) : Buffer.concat([Buffer.from([code]), u2(index)]));
   const code = Buffer.concat([
@@ -122,7 +122,7 @@ export function loopbackLauncherClass(host = '127.0.0.1'): Buffer {
     op(ICONST_0),
     op(AALOAD),
     op(CHECKCAST, pool.classRef(SERVER_CONNECTOR)),
-    op(LDC_W, pool.string(host)),
+    op(LDC_W, pool.string('127.0.0.1')),
     op(INVOKEVIRTUAL, pool.methodRef(SERVER_CONNECTOR, 'setHost', '(Ljava/lang/String;)V')),
     op(ALOAD_1),
     op(INVOKEVIRTUAL, pool.methodRef(PROXY_SERVER, 'start', '()V')),
