@@ -7,7 +7,7 @@ import { dynamodbEndpoint, uniquePrefix } from './support/dynamo';
 import { DynamoDBJsonClient } from '../local/appsync/dynamodb-json-client';
 import { createTables } from '../local/tables';
 import { TABLES } from '#contract/tables';
-import { isLoopback, listeningAddresses } from './support/listening';
+import { expectLoopbackOnly } from './support/listening';
 import { testTempDir } from './support/temp';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -45,10 +45,7 @@ describe('DynamoDB Local', () => {
 
   // Its own command line has no host option: local/dynamodb-local-loopback.ts sets one.
   it.runIf(process.platform === 'linux')('listens on 127.0.0.1 only', () => {
-    const addresses = listeningAddresses(Number(new URL(dynamodbEndpoint()).port));
-    expect(addresses.length).toBeGreaterThan(0);
-    // Java listens on IPv6 sockets: 127.0.0.1 shows as ::ffff:127.0.0.1.
-    expect(addresses.filter((a) => !isLoopback(a))).toEqual([]);
+    expectLoopbackOnly(Number(new URL(dynamodbEndpoint()).port));
   });
 
   it('stops when the process that started it is killed', async () => {

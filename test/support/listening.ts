@@ -4,6 +4,7 @@
  * when nothing listens there. Linux only.
  */
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 
 const LISTEN = '0A';
 
@@ -45,4 +46,11 @@ export function listeningAddresses(port: number): string[] {
 /** A loopback address: 127.0.0.0/8, ::1, or 127.x mapped into IPv6. */
 export function isLoopback(address: string): boolean {
   return /^(::ffff:)?127\./.test(address) || address === '::1';
+}
+
+/** Something listens on `port`, and only on loopback addresses (Java's IPv6 sockets show 127.0.0.1 as ::ffff:127.0.0.1). */
+export function expectLoopbackOnly(port: number, label = `port ${port}`): void {
+  const addresses = listeningAddresses(port);
+  expect(addresses.length, label).toBeGreaterThan(0);
+  expect(addresses.filter((a) => !isLoopback(a)), label).toEqual([]);
 }
