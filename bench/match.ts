@@ -125,6 +125,8 @@ process.stderr.write(`decided from the search answer alone: ${searchOnly.length}
 // Reliability table: does the confidence mean what it says? (bins of confidence vs observed accuracy)
 const bins = [0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0001];
 let calibrationGap = 0;
+// Two decimals, three where the edge needs them (0.995).
+const binEdge = (edge: number) => (Math.abs(Math.round(edge * 100) - edge * 100) < 1e-9 ? edge.toFixed(2) : edge.toFixed(3));
 process.stderr.write('reliability (confidence bin: cases, mean confidence, observed top-1 accuracy):\n');
 for (let b = 0; b + 1 < bins.length; b++) {
   const inBin = cases.flatMap(({ labels }, index) => {
@@ -137,7 +139,7 @@ for (let b = 0; b + 1 < bins.length; b++) {
   const observed = inBin.filter((x) => x.correct).length / inBin.length;
   // Calibration is judged on bins large enough to say something (≥ 20 cases).
   if (inBin.length >= 20) calibrationGap = Math.max(calibrationGap, Math.abs(mean - observed));
-  process.stderr.write(`  [${bins[b].toFixed(2)}, ${Math.min(1, bins[b + 1]).toFixed(2)}${b + 2 === bins.length ? ']' : ')'}: ${String(inBin.length).padStart(4)}  ${mean.toFixed(3)}  ${observed.toFixed(3)}\n`);
+  process.stderr.write(`  [${binEdge(bins[b])}, ${binEdge(Math.min(1, bins[b + 1]))}${b + 2 === bins.length ? ']' : ')'}: ${String(inBin.length).padStart(4)}  ${mean.toFixed(3)}  ${observed.toFixed(3)}\n`);
 }
 const noCandidate = results.filter((r) => r.malId === null).length;
 process.stderr.write(`  no candidate (malId null, needs review): ${noCandidate}\n`);
@@ -213,6 +215,42 @@ cases.forEach(({ matchCase, labels }, index) => {
   }
   if (right && !results[index].needsReview) franchiseAutoRight++;
 });
+
+// Two generic rules the remaining franchise misses would need, counted over the same cases: how many
+// misses each would mend and how many right answers it would break (labels that disagree with each
+// other cannot be met by any rule that does not name titles).
+const mainLineType = (type: string | undefined) => type === 'tv' || type === 'ona';
+const startOf = (id: number) => source.detailsSync([id])[0]?.start_date ?? '9999';
+const franchiseRightFor = (labels: LabelledCase, id: number) => labels.expectedMalIds.some((e) => sequelFranchise(source, [id], 200).has(e));
+const counterfactuals = {
+  // A film, OVA, special or music video whose title is as close (within 0.03) as the chosen TV/ONA entry's.
+  preferNonTvNamesake: (result: MatchResult) => {
+    const [best] = result.candidates;
+    if (!mainLineType(best.mediaType)) return undefined;
+    return result.candidates.find((c) => !mainLineType(c.mediaType) && c.signals.title >= best.signals.title - 0.03)?.malId;
+  },
+  // The oldest of the candidates whose utility is within 0.1 of the chosen one's (remakes, namesakes).
+  preferOldestNearTie: (result: MatchResult) => {
+    const best = result.candidates[0].utility!;
+    const near = result.candidates.filter((c) => c.utility !== undefined && best - c.utility < 0.1);
+    return near.sort((a, b) => (startOf(a.malId) < startOf(b.malId) ? -1 : startOf(a.malId) > startOf(b.malId) ? 1 : 0))[0].malId;
+  },
+};
+for (const [name, rule] of Object.entries(counterfactuals)) {
+  let mends = 0;
+  let breaks = 0;
+  cases.forEach(({ labels }, index) => {
+    const result = results[index];
+    if (result.malId === null || result.candidates[0]?.malId !== result.malId || result.candidates[0].utility === undefined) return;
+    const other = rule(result);
+    if (other === undefined || other === result.malId) return;
+    const before = franchiseRightFor(labels, result.malId);
+    const after = franchiseRightFor(labels, other);
+    if (!before && after) mends++;
+    if (before && !after) breaks++;
+  });
+  process.stderr.write(`rule ${name}: would mend ${mends} franchise misses and break ${breaks} right answers\n`);
+}
 
 const round = (x: number) => Math.round(x * 10000) / 10000;
 const summary = {
