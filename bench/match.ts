@@ -252,6 +252,25 @@ for (const [name, rule] of Object.entries(counterfactuals)) {
   process.stderr.write(`rule ${name}: would mend ${mends} franchise misses and break ${breaks} right answers\n`);
 }
 
+// Built cases watch a season from its first episode, so CR's k-th watched number is the labelled
+// entry's episode k: count the cases whose every episode the segments map there (what the sync writes).
+let mappedCases = 0;
+let mappedRight = 0;
+if (args.built) {
+  cases.forEach(({ matchCase, labels }, index) => {
+    const numbers = matchCase.episodeNumbers;
+    if (!numbers || numbers.length === 0 || labels.expectedMalIds.length !== 1) return;
+    mappedCases++;
+    const { segments } = results[index];
+    const right = numbers.every((n, k) => {
+      const segment = segments.find((s) => n >= s.firstEpisode && (s.lastEpisode === null || n <= s.lastEpisode));
+      return segment !== undefined && segment.malId === labels.expectedMalIds[0] && n - segment.episodeOffset === k + 1;
+    });
+    if (right) mappedRight++;
+    else if (args.errors) process.stderr.write(`EPISODES ${JSON.stringify(matchCase.seasonTitle)} ${numbers[0]}–${numbers[numbers.length - 1]} expected MAL ${labels.expectedMalIds[0]} episodes 1… | segments ${JSON.stringify(segments)}\n`);
+  });
+}
+
 const round = (x: number) => Math.round(x * 10000) / 10000;
 const summary = {
   cases: cases.length,
@@ -264,6 +283,7 @@ const summary = {
   franchiseTop1: round(usable ? franchiseRight / usable : 0),
   franchiseAutoPrecision: round(autoAccepted ? franchiseAutoRight / autoAccepted : 0),
   calibrationGap: round(calibrationGap),
+  ...(args.built ? { episodesRight: round(mappedCases ? mappedRight / mappedCases : 0) } : {}),
   casesPerSecond: Math.round(cases.length / seconds),
   casesPerCpuSecond: Math.round(cases.length / cpuSeconds),
   coldCasesPerCpuSecond: Math.round(cases.length / cold.cpuSeconds),

@@ -544,10 +544,10 @@ function episodeRangeFit(range: { low: number; high: number }, candidate: Candid
  * The offset for the chosen entry: the one the numbers fit, else — when they start past its episode
  * count and its place on the chain is unknown — numbering that runs on from earlier seasons.
  */
-function rangeOffset(range: { low: number; high: number }, candidate: Candidate): number {
+function rangeOffset(range: { low: number; high: number }, candidate: Candidate, skip: boolean): number {
   const { offset } = episodeRangeFit(range, candidate);
   const episodes = candidate.details.num_episodes;
-  if (offset === 0 && !skipsAhead(range, candidate) && episodes && range.low > episodes) return range.low - 1;
+  if (offset === 0 && !skip && episodes && range.low > episodes) return range.low - 1;
   return offset;
 }
 
@@ -896,8 +896,12 @@ export class Matcher {
     const confidence = Math.round(decision.confidence * 1000) / 1000;
     const needsReview = confidence < this.options.autoAcceptThreshold;
     const chosen = list[list.findIndex((l) => l.details.id === best.malId)];
-    const segments = forms.episodeRange
-      ? this.segmentsFor(best.malId, forms.episodeRange.low, forms.episodeRange.high, rangeOffset(forms.episodeRange, chosen), detailsById, skipsAhead(forms.episodeRange, chosen))
+    const range = forms.episodeRange;
+    // Numbers past the chosen entry move to a sequel only when a sequel holds them and had started
+    // when they aired; otherwise they run on from outside the chain (CR counts a show MAL splits).
+    const skip = range !== null && skipsAhead(range, chosen) && this.sequelHolds(best.malId, range.low, episodeRangeFit(range, chosen).offset, detailsById, forms.firstAirDay);
+    const segments = range
+      ? this.segmentsFor(best.malId, range.low, range.high, rangeOffset(range, chosen, skip), detailsById, skip)
       : this.segmentsFor(best.malId, 1, request.episodeCount ?? null, 0, detailsById, false);
     consistentScores(scored, confidence);
 
@@ -1078,6 +1082,25 @@ export class Matcher {
       current = nextDetails;
     }
     return found;
+  }
+
+  /**
+   * Whether a sequel of `malId` (at most 4 steps on) holds episode `firstEpisode`, and each sequel
+   * walked had started by the day that episode first aired (10 days' grace, as for air-date fit).
+   */
+  private sequelHolds(malId: number, firstEpisode: number, offset: number, known: Map<number, MalAnimeDetails>, firstAirDay: number): boolean {
+    let current = known.get(malId);
+    let covered = offset;
+    for (let step = 0; current?.num_episodes && covered + current.num_episodes < firstEpisode; step++) {
+      if (step === 4) return false;
+      const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
+      const sequel = sequelId === undefined ? undefined : known.get(sequelId);
+      if (!sequel || !isMainLineType(sequel.media_type)) return false;
+      if (Number.isFinite(firstAirDay) && dayNumber(sequel.start_date) > firstAirDay + 10) return false;
+      covered += current.num_episodes;
+      current = sequel;
+    }
+    return current !== undefined;
   }
 
   /** One CR season may run across several MAL entries (split cours): follow sequels until the episodes fit. */

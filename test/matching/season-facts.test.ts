@@ -58,6 +58,13 @@ const catalog: CatalogEntry[] = [
   // Two halves of one story whose titles differ in one word.
   { mal_id: 7201, title: 'Kagami no Kuni: Side Omote', title_english: 'Mirror Country Side A', type: 'ona', episodes: 6, year: 2022, start_date: '2022-03-01', status: 'Finished Airing' },
   { mal_id: 7202, title: 'Kagami no Kuni: Side Ura', title_english: 'Mirror Country Side B', type: 'ona', episodes: 6, year: 2022, start_date: '2022-03-01', status: 'Finished Airing' },
+  // A long first run, then a new TVDB show for what MAL lists as its sequels: CR numbers on from it.
+  ...show([{ id: 7401, title: 'Kinpika Gakuen', en: 'Golden Academy', episodes: 50, start: '2006-04-04', season: 1 }]),
+  ...show([
+    { id: 7402, title: 'Kinpika Gakuen Returns', en: 'Golden Academy Returns', episodes: 12, start: '2011-04-04', season: 1 },
+    { id: 7403, title: 'Kinpika Gakuen Returns: Encore', en: 'Golden Academy Returns: Encore', episodes: 13, start: '2012-10-04', season: 2 },
+    { id: 7404, title: 'Kinpika Gakuen Returns: Finale', en: 'Golden Academy Returns: Finale', episodes: 12, start: '2015-04-08', season: 3 },
+  ]),
   // A recap special between two seasons, and a show whose episodes run on across seasons.
   ...show([
     { id: 7301, title: 'Hoshi no Umi', en: 'Sea of Stars', episodes: 12, start: '2016-01-08', season: 1 },
@@ -166,6 +173,26 @@ describe('distinguishing words', () => {
     const result = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars', seasonNumber: null, episodeNumbers });
     expect(result.malId).toBe(7303);
     expect(result.segments[0].episodeOffset).toBe(12);
+  });
+});
+
+describe('episode numbers past the chosen entry', () => {
+  const weekly = (start: string, count: number) => Array.from({ length: count }, (_, k) => new Date(Date.parse(start) + k * 7 * 86_400_000).toISOString().slice(0, 10));
+  const numbers = (first: number, count: number) => Array.from({ length: count }, (_, k) => first + k);
+
+  it('stay on the chosen entry when they run on from a run outside its chain (no walk to a later sequel)', async () => {
+    const result = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy Returns', seasonNumber: 2, episodeNumbers: numbers(51, 12), airDates: weekly('2011-04-04', 12) });
+    expect(result.malId).toBe(7402);
+    expect(result.segments).toEqual([{ malId: 7402, firstEpisode: 51, lastEpisode: null, episodeOffset: 50 }]);
+  });
+
+  it('move to the sequel only when it had started by the time they aired', async () => {
+    // Numbered one past the chain's count (14… for a season that follows 12 episodes), aired when season 2 began.
+    const early = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars Season 2', seasonNumber: 2, episodeNumbers: numbers(14, 12), airDates: weekly('2018-01-12', 12) });
+    expect(early.segments).toEqual([{ malId: 7303, firstEpisode: 14, lastEpisode: null, episodeOffset: 13 }]);
+    // The second cour's numbers, aired when the second cour began: its entry, as without dates.
+    const later = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: 2, episodeNumbers: numbers(13, 12), airDates: weekly('2021-07-06', 12) });
+    expect(later.segments).toEqual([{ malId: 7103, firstEpisode: 13, lastEpisode: null, episodeOffset: 12 }]);
   });
 });
 
