@@ -585,6 +585,12 @@ function isMainLineType(type: MalMediaType | undefined): boolean {
   return type === 'tv' || type === 'ona';
 }
 
+function mainLineCount(chain: MalAnimeDetails[]): number {
+  let count = 0;
+  for (const details of chain) if (isMainLineType(details.media_type)) count++;
+  return count;
+}
+
 function mediaTypeFit(wanted: MalMediaType | null | undefined, actual: MalMediaType | undefined): number {
   if (wanted) {
     if (wanted === actual) return 1;
@@ -795,7 +801,10 @@ export class Matcher {
       const details = detailsById.get(id);
       if (!details) continue;
       const chain = await this.sequelChainOf(details, detailsById);
-      chains.set(chain[0].id, chain);
+      // A side story's chain can end at the same first season (its prequel) as the main line does:
+      // keep the one with more TV/ONA entries, so that one never hides the seasons' places.
+      const known = chains.get(chain[0].id);
+      if (!known || mainLineCount(chain) > mainLineCount(known) || (mainLineCount(chain) === mainLineCount(known) && chain.length > known.length)) chains.set(chain[0].id, chain);
     }
     const candidates = new Map<number, Candidate>();
     const shortlist = new Set(shortlistIds);

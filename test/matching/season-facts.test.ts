@@ -65,6 +65,14 @@ const catalog: CatalogEntry[] = [
     { id: 7403, title: 'Kinpika Gakuen Returns: Encore', en: 'Golden Academy Returns: Encore', episodes: 13, start: '2012-10-04', season: 2 },
     { id: 7404, title: 'Kinpika Gakuen Returns: Finale', en: 'Golden Academy Returns: Finale', episodes: 12, start: '2015-04-08', season: 3 },
   ]),
+  // A first season in two cours whose special (no TVDB place) is listed as its sequel, as MAL lists a
+  // film or special that continues the story.
+  ...show([
+    { id: 7501, title: 'Ookami Tensei', en: 'Wolf Rebirth', episodes: 11, start: '2021-01-11', season: 1 },
+    { id: 7502, title: 'Ookami Tensei Part 2', en: 'Wolf Rebirth Part 2', episodes: 12, start: '2021-10-04', season: 1, offset: 11 },
+    { id: 7503, title: 'Ookami Tensei II', en: 'Wolf Rebirth Season 2', episodes: 12, start: '2023-07-10', season: 2 },
+  ]).map((entry) => (entry.mal_id === 7501 ? { ...entry, relations: { episode_redirects: [['24', 7504, '1']] as Array<[string, number, string]> } } : entry)),
+  { mal_id: 7504, title: 'Ookami Tensei: Kobold Taiji', title_english: 'Wolf Rebirth: Kobold Hunt', type: 'special', episodes: 1, year: 2022, start_date: '2022-07-01', status: 'Finished Airing' },
   // A recap special between two seasons, and a show whose episodes run on across seasons.
   ...show([
     { id: 7301, title: 'Hoshi no Umi', en: 'Sea of Stars', episodes: 12, start: '2016-01-08', season: 1 },
@@ -184,6 +192,12 @@ describe('episode numbers past the chosen entry', () => {
     const result = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy Returns', seasonNumber: 2, episodeNumbers: numbers(51, 12), airDates: weekly('2011-04-04', 12) });
     expect(result.malId).toBe(7402);
     expect(result.segments).toEqual([{ malId: 7402, firstEpisode: 51, lastEpisode: null, episodeOffset: 50 }]);
+  });
+
+  it('place the second cour on its chain even when a side story of the first season is also its sequel', async () => {
+    const result = await match({ seriesTitle: 'Wolf Rebirth', seasonTitle: 'Wolf Rebirth Cour 2', seasonNumber: 2, episodeNumbers: numbers(12, 12), airDates: weekly('2021-10-04', 12) });
+    expect(result.malId).toBe(7502);
+    expect(result.segments).toEqual([{ malId: 7502, firstEpisode: 12, lastEpisode: null, episodeOffset: 11 }]);
   });
 
   it('move to the sequel only when it had started by the time they aired', async () => {
