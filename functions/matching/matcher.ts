@@ -544,10 +544,15 @@ function episodeRangeFit(range: { low: number; high: number }, candidate: Candid
  * The offset for the chosen entry: the one the numbers fit, else — when they start past its episode
  * count and its place on the chain is unknown — numbering that runs on from earlier seasons.
  */
-function rangeOffset(range: { low: number; high: number }, candidate: Candidate, skip: boolean): number {
+function rangeOffset(range: { low: number; high: number }, candidate: Candidate, skip: boolean, firstAirDay: number): number {
   const { offset } = episodeRangeFit(range, candidate);
   const episodes = candidate.details.num_episodes;
-  if (offset === 0 && !skip && episodes && range.low > episodes) return range.low - 1;
+  if (offset !== 0 || !episodes) return offset;
+  if (!skip && range.low > episodes) return range.low - 1;
+  // Numbers that start inside the entry's count but end past it, no more of them than it has, the
+  // first aired when the entry began: its own episodes counted on from elsewhere, not its last few.
+  const start = dayNumber(candidate.details.start_date);
+  if (range.low > 1 && range.high > episodes && range.high - range.low < episodes && Math.abs(firstAirDay - start) <= 14) return range.low - 1;
   return offset;
 }
 
@@ -910,7 +915,7 @@ export class Matcher {
     // when they aired; otherwise they run on from outside the chain (CR counts a show MAL splits).
     const skip = range !== null && skipsAhead(range, chosen) && this.sequelHolds(best.malId, range.low, episodeRangeFit(range, chosen).offset, detailsById, forms.firstAirDay);
     const segments = range
-      ? this.segmentsFor(best.malId, range.low, range.high, rangeOffset(range, chosen, skip), detailsById, skip)
+      ? this.segmentsFor(best.malId, range.low, range.high, rangeOffset(range, chosen, skip, forms.firstAirDay), detailsById, skip)
       : this.segmentsFor(best.malId, 1, request.episodeCount ?? null, 0, detailsById, false);
     consistentScores(scored, confidence);
 

@@ -200,6 +200,19 @@ describe('episode numbers past the chosen entry', () => {
     expect(result.segments).toEqual([{ malId: 7502, firstEpisode: 12, lastEpisode: null, episodeOffset: 11 }]);
   });
 
+  it('count from the entry\'s first episode when they start inside its count, end past it and began when it did', async () => {
+    // 12 numbers from 12 on for a 12-episode entry that began the day the first of them aired.
+    const result = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy Returns: Finale', seasonNumber: 4, episodeNumbers: numbers(12, 12), airDates: weekly('2015-04-08', 12) });
+    expect(result.malId).toBe(7404);
+    expect(result.segments).toEqual([{ malId: 7404, firstEpisode: 12, lastEpisode: null, episodeOffset: 11 }]);
+    // Episodes 10–14 of a season whose first cour has 12, aired weeks into it: the end of that cour, then the next.
+    const across = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: 2, episodeNumbers: numbers(10, 5), airDates: weekly('2021-03-16', 5) });
+    expect(across.segments).toEqual([
+      { malId: 7102, firstEpisode: 10, lastEpisode: 12, episodeOffset: 0 },
+      { malId: 7103, firstEpisode: 13, lastEpisode: null, episodeOffset: 12 },
+    ]);
+  });
+
   it('move to the sequel only when it had started by the time they aired', async () => {
     // Numbered one past the chain's count (14… for a season that follows 12 episodes), aired when season 2 began.
     const early = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars Season 2', seasonNumber: 2, episodeNumbers: numbers(14, 12), airDates: weekly('2018-01-12', 12) });
