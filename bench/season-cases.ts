@@ -6,7 +6,8 @@
  * only its subtitle as an arc name, "Season 2 (Part 2)", a dub tag, the romanised title), CR's season
  * number counted by TVDB season or by entry (CR often counts each cour as a season) or missing with
  * only the identifier left, episode numbers restarting at 1 or running on, the air date (later for a
- * dub) and the episode duration. Movies placed in a show become movie cases (long duration).
+ * dub; with `catalogUploads`, for some older shows the day CR added them to its catalog) and the
+ * episode duration. Movies placed in a show become movie cases (long duration).
  *
  * Every choice is drawn from a hash of the entry id: the same catalog always gives the same cases, and
  * no title is treated specially. Shows are split by a hash of the TVDB id into `fit` (≈ 70%, used to
@@ -59,6 +60,13 @@ function english(entry: CatalogEntry): string | undefined {
   return t && t.length > 0 ? t : undefined;
 }
 
+/** A day from three years after `start` (not before 2009, when CR began streaming) to the end of 2022. */
+function uploadDay(start: string, share: number): string {
+  const from = Math.max(Date.parse(addDays(start, 3 * 365)), Date.parse('2009-01-01'));
+  const to = Math.max(from, Date.parse('2022-12-31'));
+  return new Date(from + Math.floor(share * ((to - from) / 86_400_000)) * 86_400_000).toISOString().slice(0, 10);
+}
+
 function addDays(date: string, days: number): string {
   const d = new Date(`${date.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return date;
@@ -88,7 +96,16 @@ function isDated(entry: CatalogEntry): boolean {
   return typeof entry.start_date === 'string' && /^\d{4}-\d{2}-\d{2}/.test(entry.start_date) && entry.status?.toLowerCase() !== 'not yet aired';
 }
 
-export function buildSeasonCases(entries: CatalogEntry[]): BuiltCase[] {
+export interface BuildOptions {
+  /**
+   * Date about 30% of the seasons of shows that began by 2012 with the day CR added them to its
+   * catalog, every episode alike (years after the broadcast), instead of their broadcast dates: a
+   * stress test of how much the matcher leans on air dates. Off for the fitted and reported sets.
+   */
+  catalogUploads?: boolean;
+}
+
+export function buildSeasonCases(entries: CatalogEntry[], options: BuildOptions = {}): BuiltCase[] {
   const byShow = new Map<number, CatalogEntry[]>();
   for (const e of entries) {
     if (!e.tvdb) continue;
@@ -152,7 +169,9 @@ export function buildSeasonCases(entries: CatalogEntry[]): BuiltCase[] {
       const watched = count === 0 ? 0 : h('watched') < 0.7 ? count : Math.max(1, Math.ceil(count * h('watched-share')));
       const episodeNumbers = Array.from({ length: watched }, (_, k) => offset + k + 1);
       const airShift = dubbed ? 30 + Math.floor(h('dub-delay') * 200) : Math.floor(h('delay') * 3);
-      const weekly = (k: number) => addDays(entry.start_date!, airShift + 7 * k);
+      // An older show CR added to its catalog years later: every episode carries the day it was added.
+      const uploaded = options.catalogUploads && Number(entry.start_date!.slice(0, 4)) <= 2012 && h('upload') < 0.3 ? uploadDay(entry.start_date!, h('upload-day')) : undefined;
+      const weekly = (k: number) => uploaded ?? addDays(entry.start_date!, airShift + 7 * k);
       const built: BuiltCase = {
         id: `${crSeriesId}/${entry.mal_id}`,
         seriesTitle: series,
@@ -161,7 +180,7 @@ export function buildSeasonCases(entries: CatalogEntry[]): BuiltCase[] {
         expectedMalIds: [entry.mal_id],
         expectedFirstTv: entry.mal_id,
         split,
-        habit: dubbed ? `${habit}+dub` : habit,
+        habit: `${habit}${dubbed ? '+dub' : ''}${uploaded ? '+catalog' : ''}`,
       };
       if (seasonNumber === null) built.identifier = `${crSeriesId}|S${index + 1}|E${episodeNumbers[0] ?? 1}`;
       if (episodeNumbers.length > 0) {

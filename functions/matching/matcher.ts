@@ -98,6 +98,11 @@ interface RequestForms {
   episodeRange: { low: number; high: number } | null;
   /** Earliest air date on CR as a day number (ms / 86400000), NaN when unknown. */
   firstAirDay: number;
+  /**
+   * Three or more episodes all dated the same day: a catalog upload (an older show added at once), not
+   * a broadcast, so the date says only that the entry had started by then.
+   */
+  airDatesBatch: boolean;
   /** Media type the episode duration implies: 'movie' for a long single episode, 'tv' for an episode length. */
   durationType: MalMediaType | undefined;
   /** Memo of plainTitleScore for this request. */
@@ -308,10 +313,14 @@ function requestForms(request: MatchRequest): RequestForms {
   const numbers = (request.episodeNumbers ?? []).filter((n) => Number.isFinite(n) && n >= 0);
   const episodeRange = numbers.length > 0 ? { low: Math.min(...numbers), high: Math.max(...numbers) } : null;
   let firstAirDay = NaN;
+  const airDays = new Set<number>();
   for (const date of request.airDates ?? []) {
     const day = dayNumber(date);
-    if (Number.isFinite(day) && !(day >= firstAirDay)) firstAirDay = day;
+    if (!Number.isFinite(day)) continue;
+    airDays.add(day);
+    if (!(day >= firstAirDay)) firstAirDay = day;
   }
+  const airDatesBatch = airDays.size === 1 && (request.airDates?.length ?? 0) >= 3 && new Set(request.episodeNumbers ?? []).size >= 3;
   const duration = request.durationMs ?? null;
   const single = !episodeRange || episodeRange.high - episodeRange.low < 1;
   const durationType: MalMediaType | undefined = duration && duration > 0 ? (duration >= 55 * 60_000 && single ? 'movie' : duration < 40 * 60_000 ? 'tv' : undefined) : undefined;
@@ -325,6 +334,7 @@ function requestForms(request: MatchRequest): RequestForms {
     crSeason: explicitNumber,
     episodeRange,
     firstAirDay,
+    airDatesBatch,
     durationType,
     plainTitle: new Map(),
     preparedFull: full.map(prepareNormalised),
@@ -584,6 +594,13 @@ function airDateFit(firstAirDay: number, details: MalAnimeDetails): number {
   if (lag <= 120) return 0.7;
   if (lag <= 400) return 0.4;
   return 0.15;
+}
+
+/** The air-date feature: the fit − 0.5; for a catalog upload only "started after it" counts (−0.5). */
+function airDateSignal(forms: RequestForms, details: MalAnimeDetails): number {
+  const fit = airDateFit(forms.firstAirDay, details);
+  if (forms.airDatesBatch) return fit === 0 ? -0.5 : 0;
+  return fit - 0.5;
 }
 
 function isMainLineType(type: MalMediaType | undefined): boolean {
@@ -1060,7 +1077,7 @@ export class Matcher {
       forms.crSeason !== undefined && place ? (place.entryIndex === forms.crSeason ? 1 : 0) : 0,
       partFit(forms, candidate),
       range ? range.fit - 0.5 : 0,
-      Number.isFinite(forms.firstAirDay) ? airDateFit(forms.firstAirDay, details) - 0.5 : 0,
+      Number.isFinite(forms.firstAirDay) ? airDateSignal(forms, details) : 0,
       forms.durationType && !request.mediaType ? mediaTypeFit(forms.durationType, details.media_type) - 0.5 : 0,
     ];
     return { x, signals };

@@ -60,6 +60,8 @@ const catalog: CatalogEntry[] = [
   { mal_id: 7202, title: 'Kagami no Kuni: Side Ura', title_english: 'Mirror Country Side B', type: 'ona', episodes: 6, year: 2022, start_date: '2022-03-01', status: 'Finished Airing' },
   // A long first run, then a new TVDB show for what MAL lists as its sequels: CR numbers on from it.
   ...show([{ id: 7401, title: 'Kinpika Gakuen', en: 'Golden Academy', episodes: 50, start: '2006-04-04', season: 1 }]),
+  // Its remake, years later.
+  ...show([{ id: 7405, title: 'Kinpika Gakuen (2019)', en: 'Golden Academy (2019)', episodes: 50, start: '2019-10-01', season: 1 }]),
   ...show([
     { id: 7402, title: 'Kinpika Gakuen Returns', en: 'Golden Academy Returns', episodes: 12, start: '2011-04-04', season: 1 },
     { id: 7403, title: 'Kinpika Gakuen Returns: Encore', en: 'Golden Academy Returns: Encore', episodes: 13, start: '2012-10-04', season: 2 },
@@ -220,6 +222,18 @@ describe('episode numbers past the chosen entry', () => {
     // The second cour's numbers, aired when the second cour began: its entry, as without dates.
     const later = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: 2, episodeNumbers: numbers(13, 12), airDates: weekly('2021-07-06', 12) });
     expect(later.segments).toEqual([{ malId: 7103, firstEpisode: 13, lastEpisode: null, episodeOffset: 12 }]);
+  });
+});
+
+describe('air dates', () => {
+  it('a catalog upload (every episode dated the same day) does not count as the broadcast of whatever began shortly before', async () => {
+    const episodeNumbers = Array.from({ length: 50 }, (_, k) => k + 1);
+    const uploaded = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy', seasonNumber: 1, episodeNumbers, airDates: episodeNumbers.map(() => '2020-03-01') });
+    expect(uploaded.malId === 7405 && !uploaded.needsReview, uploaded.explanation.text).toBe(false);
+    // Weekly dates from the remake's start are its broadcast: they decide.
+    const broadcast = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy', seasonNumber: 1, episodeNumbers, airDates: episodeNumbers.map((_, k) => new Date(Date.parse('2019-10-01') + k * 7 * 86_400_000).toISOString().slice(0, 10)) });
+    expect(broadcast.malId).toBe(7405);
+    expect(broadcast.needsReview).toBe(false);
   });
 });
 
