@@ -99,7 +99,7 @@ interface RequestForms {
   /** Earliest air date on CR as a day number (ms / 86400000), NaN when unknown. */
   firstAirDay: number;
   /**
-   * Three or more episodes all dated the same day: a catalog upload (an older show added at once), not
+   * One air date for episodes three or more apart: a catalog upload (an older show added at once), not
    * a broadcast, so the date says only that the entry had started by then.
    */
   airDatesBatch: boolean;
@@ -320,7 +320,9 @@ function requestForms(request: MatchRequest): RequestForms {
     airDays.add(day);
     if (!(day >= firstAirDay)) firstAirDay = day;
   }
-  const airDatesBatch = airDays.size === 1 && (request.airDates?.length ?? 0) >= 3 && new Set(request.episodeNumbers ?? []).size >= 3;
+  // The sync sends the first and last air dates only (from-history.ts): one day across three or more
+  // episode numbers is a batch however the request lists them.
+  const airDatesBatch = airDays.size === 1 && episodeRange !== null && episodeRange.high - episodeRange.low >= 2;
   const duration = request.durationMs ?? null;
   const single = !episodeRange || episodeRange.high - episodeRange.low < 1;
   const durationType: MalMediaType | undefined = duration && duration > 0 ? (duration >= 55 * 60_000 && single ? 'movie' : duration < 40 * 60_000 ? 'tv' : undefined) : undefined;
