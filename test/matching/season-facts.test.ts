@@ -230,6 +230,9 @@ describe('air dates', () => {
     const episodeNumbers = Array.from({ length: 50 }, (_, k) => k + 1);
     const uploaded = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy', seasonNumber: 1, episodeNumbers, airDates: episodeNumbers.map(() => '2020-03-01') });
     expect(uploaded.malId === 7405 && !uploaded.needsReview, uploaded.explanation.text).toBe(false);
+    // As the sync sends it (from-history.ts: the first and last numbers and air dates only).
+    const sent = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy', seasonNumber: 1, episodeNumbers: [1, 50], airDates: ['2020-03-01'] });
+    expect(sent.malId === 7405 && !sent.needsReview, sent.explanation.text).toBe(false);
     // Weekly dates from the remake's start are its broadcast: they decide.
     const broadcast = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy', seasonNumber: 1, episodeNumbers, airDates: episodeNumbers.map((_, k) => new Date(Date.parse('2019-10-01') + k * 7 * 86_400_000).toISOString().slice(0, 10)) });
     expect(broadcast.malId).toBe(7405);
