@@ -18,6 +18,8 @@ export interface V2Options {
   played: string;
   fully?: boolean;
   playhead?: number;
+  /** CR's `episode_air_date` (ISO); absent when not given. */
+  airDate?: string;
 }
 
 export function v2Episode(o: V2Options) {
@@ -44,6 +46,7 @@ export function v2Episode(o: V2Options) {
         audio_locale: o.audio ?? 'ja-JP',
         is_dubbed: (o.audio ?? 'ja-JP') !== 'ja-JP',
         versions: o.versions ?? null,
+        ...(o.airDate ? { episode_air_date: o.airDate } : {}),
       },
     },
   };
