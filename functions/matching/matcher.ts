@@ -553,14 +553,14 @@ function episodeRangeFit(range: { low: number; high: number }, candidate: Candid
 }
 
 /**
- * The offset for the chosen entry: the one the numbers fit, else — when they start past its episode
- * count and its place on the chain is unknown — numbering that runs on from earlier seasons.
+ * The offset for the chosen entry when no sequel holds the numbers: the one they fit, else — when
+ * they start past its episode count — numbering that runs on from elsewhere.
  */
-function rangeOffset(range: { low: number; high: number }, candidate: Candidate, skip: boolean, firstAirDay: number): number {
+function rangeOffset(range: { low: number; high: number }, candidate: Candidate, firstAirDay: number): number {
   const { offset } = episodeRangeFit(range, candidate);
   const episodes = candidate.details.num_episodes;
   if (offset !== 0 || !episodes) return offset;
-  if (!skip && range.low > episodes) return range.low - 1;
+  if (range.low > episodes) return range.low - 1;
   // Numbers that start inside the entry's count but end past it, no more of them than it has, the
   // first aired when the entry began: its own episodes counted on from elsewhere, not its last few.
   const start = dayNumber(candidate.details.start_date);
@@ -828,7 +828,8 @@ export class Matcher {
       // A side story's chain can end at the same first season (its prequel) as the main line does:
       // keep the one with more TV/ONA entries, so that one never hides the seasons' places.
       const known = chains.get(chain[0].id);
-      if (!known || mainLineCount(chain) > mainLineCount(known) || (mainLineCount(chain) === mainLineCount(known) && chain.length > known.length)) chains.set(chain[0].id, chain);
+      const count = mainLineCount(chain);
+      if (!known || count > mainLineCount(known) || (count === mainLineCount(known) && chain.length > known.length)) chains.set(chain[0].id, chain);
     }
     const candidates = new Map<number, Candidate>();
     const shortlist = new Set(shortlistIds);
@@ -930,12 +931,16 @@ export class Matcher {
     const needsReview = confidence < this.options.autoAcceptThreshold;
     const chosen = list[list.findIndex((l) => l.details.id === best.malId)];
     const range = forms.episodeRange;
-    // Numbers past the chosen entry move to a sequel only when a sequel holds them and had started
-    // when they aired; otherwise they run on from outside the chain (CR counts a show MAL splits).
-    const skip = range !== null && skipsAhead(range, chosen) && this.sequelHolds(best.malId, range.low, episodeRangeFit(range, chosen).offset, detailsById, forms.firstAirDay);
+    // Numbers past the chosen entry (a CR season spanning cours, watched from the second cour on) begin
+    // in the sequel holding the first of them, if one does and had started when they aired; otherwise
+    // they run on from outside the chain (CR counting on a show MAL splits) and stay on the chosen entry.
+    const ahead = range !== null && skipsAhead(range, chosen) ? this.sequelHolding(best.malId, range.low, episodeRangeFit(range, chosen).offset, detailsById, forms.firstAirDay) : undefined;
+    const chosenDetails = detailsById.get(best.malId);
     const segments = range
-      ? this.segmentsFor(best.malId, range.low, range.high, rangeOffset(range, chosen, skip, forms.firstAirDay), detailsById, skip)
-      : this.segmentsFor(best.malId, 1, request.episodeCount ?? null, 0, detailsById, false);
+      ? ahead
+        ? this.segmentsFor(ahead.entry, best.malId, range.low, range.high, ahead.covered, detailsById)
+        : this.segmentsFor(chosenDetails, best.malId, range.low, range.high, rangeOffset(range, chosen, forms.firstAirDay), detailsById)
+      : this.segmentsFor(chosenDetails, best.malId, 1, request.episodeCount ?? null, 0, detailsById);
     consistentScores(scored, confidence);
 
     const text = [
@@ -1118,43 +1123,35 @@ export class Matcher {
   }
 
   /**
-   * Whether a sequel of `malId` (at most 4 steps on) holds episode `firstEpisode`, and each sequel
-   * walked had started by the day that episode first aired (10 days' grace, as for air-date fit).
+   * The sequel (at most 4 steps on from `malId`) that holds episode `firstEpisode` when the chosen
+   * entry, after `offset` earlier episodes, ends before it, with the episodes before that sequel.
+   * Undefined when the chosen entry holds it, when no sequel does, or when one walked had not started
+   * by the day that episode first aired (10 days' grace, as for air-date fit).
    */
-  private sequelHolds(malId: number, firstEpisode: number, offset: number, known: Map<number, MalAnimeDetails>, firstAirDay: number): boolean {
+  private sequelHolding(malId: number, firstEpisode: number, offset: number, known: Map<number, MalAnimeDetails>, firstAirDay: number): { entry: MalAnimeDetails; covered: number } | undefined {
     let current = known.get(malId);
     let covered = offset;
     for (let step = 0; current?.num_episodes && covered + current.num_episodes < firstEpisode; step++) {
-      if (step === 4) return false;
-      const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
-      const sequel = sequelId === undefined ? undefined : known.get(sequelId);
-      if (!sequel || !isMainLineType(sequel.media_type)) return false;
-      if (Number.isFinite(firstAirDay) && dayNumber(sequel.start_date) > firstAirDay + 10) return false;
+      const sequel = step < 4 ? mainLineSequel(current, known) : undefined;
+      if (!sequel || (Number.isFinite(firstAirDay) && dayNumber(sequel.start_date) > firstAirDay + 10)) return undefined;
       covered += current.num_episodes;
       current = sequel;
     }
-    return current !== undefined;
+    return current && current.id !== malId ? { entry: current, covered } : undefined;
   }
 
-  /** One CR season may run across several MAL entries (split cours): follow sequels until the episodes fit. */
-  private segmentsFor(malId: number, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>, skipAhead: boolean): MatchSegment[] {
-    let current = known.get(malId);
+  /**
+   * Segments from `first` (the entry holding CR episode `firstEpisode`, after `offset` earlier episodes):
+   * one CR season may run across several MAL entries (split cours), so follow sequels until the episodes fit.
+   */
+  private segmentsFor(first: MalAnimeDetails | undefined, malId: number, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>): MatchSegment[] {
+    let current = first;
     let covered = offset;
-    // Episodes that start past the chosen entry (a CR season spanning cours, watched from the second
-    // cour on) begin in the sequel that holds the first of them.
-    for (let step = 0; skipAhead && current?.num_episodes && covered + current.num_episodes < firstEpisode && step < 4; step++) {
-      const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
-      const sequel = sequelId === undefined ? undefined : known.get(sequelId);
-      if (!sequel || !isMainLineType(sequel.media_type)) break;
-      covered += current.num_episodes;
-      current = sequel;
-    }
     const segments: MatchSegment[] = [{ malId: current?.id ?? malId, firstEpisode, lastEpisode: null, episodeOffset: covered }];
     if (!lastEpisode) return segments;
     while (current?.num_episodes && covered + current.num_episodes < lastEpisode && segments.length < 4) {
-      const sequelId = current.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
-      const sequel = sequelId === undefined ? undefined : known.get(sequelId);
-      if (!sequel || !isMainLineType(sequel.media_type)) break;
+      const sequel = mainLineSequel(current, known);
+      if (!sequel) break;
       covered += current.num_episodes;
       segments[segments.length - 1].lastEpisode = covered;
       segments.push({ malId: sequel.id, firstEpisode: covered + 1, lastEpisode: null, episodeOffset: covered });
@@ -1162,6 +1159,13 @@ export class Matcher {
     }
     return segments;
   }
+}
+
+/** The entry's TV/ONA sequel among the known details, if any. */
+function mainLineSequel(details: MalAnimeDetails, known: Map<number, MalAnimeDetails>): MalAnimeDetails | undefined {
+  const sequelId = details.related_anime.find((r) => r.relation_type === 'sequel')?.node.id;
+  const sequel = sequelId === undefined ? undefined : known.get(sequelId);
+  return sequel && isMainLineType(sequel.media_type) ? sequel : undefined;
 }
 
 function titleMarkers(forms: TitleForms): SeasonMarker[][] {
