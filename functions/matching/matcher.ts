@@ -560,6 +560,8 @@ function rangeOffset(range: { low: number; high: number }, candidate: Candidate,
   const { offset } = episodeRangeFit(range, candidate);
   const episodes = candidate.details.num_episodes;
   if (offset !== 0 || !episodes) return offset;
+  const counted = countedOffset(range, candidate);
+  if (counted !== undefined) return counted;
   if (range.low > episodes) return range.low - 1;
   // Numbers that start inside the entry's count but end past it, no more of them than it has, the
   // first aired when the entry began: its own episodes counted on from elsewhere, not its last few.
@@ -575,7 +577,21 @@ function rangeOffset(range: { low: number; high: number }, candidate: Candidate,
 function skipsAhead(range: { low: number; high: number }, candidate: Candidate): boolean {
   const place = candidate.place;
   if (!place || !Number.isFinite(place.absoluteOffset) || !Number.isFinite(place.seasonOffset)) return false;
-  return episodeRangeFit(range, candidate).offset === 0 && range.low - 1 !== place.absoluteOffset;
+  return episodeRangeFit(range, candidate).offset === 0 && range.low - 1 !== place.absoluteOffset && countedOffset(range, candidate) === undefined;
+}
+
+/**
+ * For numbers past the entry's own count, the episodes before it in its season or in the show
+ * (whichever puts every one of them inside it): numbering that runs on, watched from mid-season.
+ */
+function countedOffset(range: { low: number; high: number }, candidate: Candidate): number | undefined {
+  const episodes = candidate.details.num_episodes;
+  const place = candidate.place;
+  if (!episodes || !place || range.high <= episodes) return undefined;
+  for (const before of [place.seasonOffset, place.absoluteOffset]) {
+    if (Number.isFinite(before) && before > 0 && range.low - before >= 1 && range.high - before <= episodes) return before;
+  }
+  return undefined;
 }
 
 /**

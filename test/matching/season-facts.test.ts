@@ -215,6 +215,14 @@ describe('episode numbers past the chosen entry', () => {
     ]);
   });
 
+  it('watched from mid-season, numbers that run on across the show stay in their season', async () => {
+    // Season 2 numbered on from season 1's 12 (13…24); episodes 17–19 only, with and without dates.
+    for (const airDates of [weekly('2018-02-16', 3), undefined]) {
+      const result = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars Season 2', seasonNumber: 2, episodeNumbers: numbers(17, 3), airDates });
+      expect(result.segments, String(airDates)).toEqual([{ malId: 7303, firstEpisode: 17, lastEpisode: null, episodeOffset: 12 }]);
+    }
+  });
+
   it('move to the sequel only when it had started by the time they aired', async () => {
     // Numbered one past the chain's count (14… for a season that follows 12 episodes), aired when season 2 began.
     const early = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars Season 2', seasonNumber: 2, episodeNumbers: numbers(14, 12), airDates: weekly('2018-01-12', 12) });
