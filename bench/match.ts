@@ -1,7 +1,7 @@
 /**
  * Matcher benchmark: accuracy and throughput on labelled match cases against the offline catalog.
  *
- *   npm run bench:match [-- --input FILE | --built fit|holdout|all [--catalog-dates]] [-- --catalog FILE] [-- --details N] [-- --errors]
+ *   npm run bench:match [-- --input FILE | --built fit|holdout|all [--catalog-dates] [--mid-season]] [-- --catalog FILE] [-- --details N] [-- --errors]
  *
  * Reports top1 (chosen id ∈ expectedMalIds), season1 (chosen id == expectedFirstTv, over cases where
  * it is set), autoPrecision (share of auto-accepted results that are top-1 correct), coverage (share of
@@ -41,12 +41,16 @@ const { values: args } = parseArgs({
     details: { type: 'string' },
     // Built cases with some older shows dated by CR's catalog upload instead of the broadcast (stress).
     'catalog-dates': { type: 'boolean', default: false },
+    // Built cases with some seasons watched from part-way on (stress).
+    'mid-season': { type: 'boolean', default: false },
   },
 });
 
 interface LabelledCase {
   expectedMalIds: number[];
   expectedFirstTv: number | null;
+  /** Built cases watched from mid-season: the labelled entry's episode of the first number. */
+  firstWatched?: number;
 }
 
 const loadStarted = performance.now();
@@ -55,10 +59,10 @@ const source = new CatalogCandidateSource(catalogEntries);
 process.stderr.write(`catalog: ${source.size} entries indexed in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s\n`);
 
 if (args.built !== undefined && !['fit', 'holdout', 'all'].includes(args.built)) throw new Error(`--built: expected fit, holdout or all, got ${args.built}`);
-const inputName = args.built ? `built season cases (${args.built} split${args['catalog-dates'] ? ', catalog upload dates' : ''})` : args.input;
-if (args['catalog-dates'] && !args.built) throw new Error('--catalog-dates: only with --built');
+const inputName = args.built ? `built season cases (${[`${args.built} split`, args['catalog-dates'] ? 'catalog upload dates' : '', args['mid-season'] ? 'some watched from mid-season' : ''].filter(Boolean).join(', ')})` : args.input;
+if ((args['catalog-dates'] || args['mid-season']) && !args.built) throw new Error('--catalog-dates and --mid-season: only with --built');
 const lines = args.built
-  ? buildSeasonCases(catalogEntries, { catalogUploads: args['catalog-dates'] })
+  ? buildSeasonCases(catalogEntries, { catalogUploads: args['catalog-dates'], midSeason: args['mid-season'] })
       .filter((c) => args.built === 'all' || c.split === args.built)
       .map((c) => JSON.stringify(c))
   : readFileSync(args.input, 'utf8').split('\n');
@@ -255,8 +259,9 @@ for (const [name, rule] of Object.entries(counterfactuals)) {
   process.stderr.write(`rule ${name}: would mend ${mends} franchise misses and break ${breaks} right answers\n`);
 }
 
-// Built cases watch a season from its first episode, so CR's k-th watched number is the labelled
-// entry's episode k: count the cases whose every episode the segments map there (what the sync writes).
+// Built cases watch a season from its first episode (or from `firstWatched`), so CR's k-th watched
+// number is the labelled entry's episode k (counted from there): count the cases whose every episode
+// the segments map there (what the sync writes).
 let mappedCases = 0;
 let mappedRight = 0;
 if (args.built) {
@@ -267,10 +272,10 @@ if (args.built) {
     const { segments } = results[index];
     const right = numbers.every((n, k) => {
       const segment = segments.find((s) => n >= s.firstEpisode && (s.lastEpisode === null || n <= s.lastEpisode));
-      return segment !== undefined && segment.malId === labels.expectedMalIds[0] && n - segment.episodeOffset === k + 1;
+      return segment !== undefined && segment.malId === labels.expectedMalIds[0] && n - segment.episodeOffset === (labels.firstWatched ?? 1) + k;
     });
     if (right) mappedRight++;
-    else if (args.errors) process.stderr.write(`EPISODES ${JSON.stringify(matchCase.seasonTitle)} ${numbers[0]}–${numbers[numbers.length - 1]} expected MAL ${labels.expectedMalIds[0]} episodes 1… | segments ${JSON.stringify(segments)}\n`);
+    else if (args.errors) process.stderr.write(`EPISODES ${JSON.stringify(matchCase.seasonTitle)} ${numbers[0]}–${numbers[numbers.length - 1]} expected MAL ${labels.expectedMalIds[0]} episodes ${labels.firstWatched ?? 1}… | segments ${JSON.stringify(segments)}\n`);
   });
 }
 

@@ -5,7 +5,8 @@
  * entry, a season title in one of CR's habits ("<series> Season 2", the entry's own English title,
  * only its subtitle as an arc name, "Season 2 (Part 2)", a dub tag, the romanised title), CR's season
  * number counted by TVDB season or by entry (CR often counts each cour as a season) or missing with
- * only the identifier left, episode numbers restarting at 1 or running on, the air date (later for a
+ * only the identifier left, episode numbers restarting at 1 or running on, all of them or the first few
+ * (with `midSeason`, some from part-way on), the air date (later for a
  * dub; with `catalogUploads`, for some older shows the day CR added them to its catalog) and the
  * episode duration. Movies placed in a show become movie cases (long duration).
  *
@@ -40,6 +41,8 @@ export interface BuiltCase {
   split: Split;
   /** How the season title was written (for reading the errors by habit). */
   habit: string;
+  /** The labelled entry's episode that the first of `episodeNumbers` is, when not 1 (watched from mid-season). */
+  firstWatched?: number;
 }
 
 /** FNV-1a of a string → 0..1. */
@@ -103,6 +106,12 @@ export interface BuildOptions {
    * stress test of how much the matcher leans on air dates. Off for the fitted and reported sets.
    */
   catalogUploads?: boolean;
+  /**
+   * Start about 15% of the seasons of six or more episodes part-way (from episode 2 to the middle), as
+   * a history does that begins after the user's first episodes: a stress test of the episode-number
+   * signals. Off for the fitted and reported sets.
+   */
+  midSeason?: boolean;
 }
 
 export function buildSeasonCases(entries: CatalogEntry[], options: BuildOptions = {}): BuiltCase[] {
@@ -165,13 +174,16 @@ export function buildSeasonCases(entries: CatalogEntry[], options: BuildOptions 
       const style = h('numbers');
       if (style < 0.2) offset = entry.tvdb!.epoffset;
       else if (style < 0.35 && absoluteKnown) offset = absolute;
-      // Watched part of the season: often all of it, sometimes the first few episodes.
-      const watched = count === 0 ? 0 : h('watched') < 0.7 ? count : Math.max(1, Math.ceil(count * h('watched-share')));
-      const episodeNumbers = Array.from({ length: watched }, (_, k) => offset + k + 1);
+      // Watched part of the season: often all of it, sometimes the first few episodes; with `midSeason`,
+      // sometimes from part-way on (a history that begins late, the earlier episodes seen elsewhere).
+      const firstWatched = options.midSeason && count >= 6 && h('mid') < 0.15 ? 2 + Math.floor(h('mid-start') * (count / 2)) : 1;
+      const wanted = count === 0 ? 0 : h('watched') < 0.7 ? count : Math.max(1, Math.ceil(count * h('watched-share')));
+      const watched = Math.min(wanted, count - firstWatched + 1);
+      const episodeNumbers = Array.from({ length: Math.max(0, watched) }, (_, k) => offset + firstWatched + k);
       const airShift = dubbed ? 30 + Math.floor(h('dub-delay') * 200) : Math.floor(h('delay') * 3);
       // An older show CR added to its catalog years later: every episode carries the day it was added.
       const uploaded = options.catalogUploads && Number(entry.start_date!.slice(0, 4)) <= 2012 && h('upload') < 0.3 ? uploadDay(entry.start_date!, h('upload-day')) : undefined;
-      const weekly = (k: number) => uploaded ?? addDays(entry.start_date!, airShift + 7 * k);
+      const weekly = (k: number) => uploaded ?? addDays(entry.start_date!, airShift + 7 * (firstWatched - 1 + k));
       const built: BuiltCase = {
         id: `${crSeriesId}/${entry.mal_id}`,
         seriesTitle: series,
@@ -180,8 +192,9 @@ export function buildSeasonCases(entries: CatalogEntry[], options: BuildOptions 
         expectedMalIds: [entry.mal_id],
         expectedFirstTv: entry.mal_id,
         split,
-        habit: `${habit}${dubbed ? '+dub' : ''}${uploaded ? '+catalog' : ''}`,
+        habit: `${habit}${dubbed ? '+dub' : ''}${uploaded ? '+catalog' : ''}${firstWatched > 1 ? '+mid' : ''}`,
       };
+      if (firstWatched > 1) built.firstWatched = firstWatched;
       if (seasonNumber === null) built.identifier = `${crSeriesId}|S${index + 1}|E${episodeNumbers[0] ?? 1}`;
       if (episodeNumbers.length > 0) {
         built.episodeNumbers = episodeNumbers;

@@ -529,7 +529,8 @@ function partFit(forms: RequestForms, candidate: Candidate): number {
 /**
  * Fit of the CR episode numbers to a candidate, and the offset they imply (MAL episode = CR episode −
  * offset). Numbers running on from an earlier season (13…24) fit the entry that starts after exactly
- * that many episodes of its chain; numbers within the entry's own count fit it with no offset.
+ * that many episodes of its chain, a little less when they begin mid-way in it (17…19); numbers within
+ * the entry's own count fit it with no offset.
  */
 function episodeRangeFit(range: { low: number; high: number }, candidate: Candidate): { fit: number; offset: number } {
   const episodes = candidate.details.num_episodes && candidate.details.num_episodes > 0 ? candidate.details.num_episodes : undefined;
@@ -540,7 +541,12 @@ function episodeRangeFit(range: { low: number; high: number }, candidate: Candid
       return { fit: episodes === undefined || range.high - offset <= episodes ? 1 : 0.6, offset };
     }
     if (episodes === undefined) return { fit: 0.4, offset: 0 };
-    return { fit: range.high <= episodes ? 0.8 : 0.05, offset: 0 };
+    if (range.high <= episodes) return { fit: 0.8, offset: 0 };
+    // Past its own count but inside it once the episodes before it are counted: watched from mid-season.
+    for (const offset of [place?.seasonOffset, place?.absoluteOffset]) {
+      if (offset !== undefined && Number.isFinite(offset) && offset > 0 && range.low - offset >= 1 && range.high - offset <= episodes) return { fit: 0.9, offset };
+    }
+    return { fit: 0.05, offset: 0 };
   }
   if (episodes === undefined) return { fit: 0.5, offset: 0 };
   if (range.high <= episodes) return { fit: 1, offset: 0 };
@@ -560,8 +566,6 @@ function rangeOffset(range: { low: number; high: number }, candidate: Candidate,
   const { offset } = episodeRangeFit(range, candidate);
   const episodes = candidate.details.num_episodes;
   if (offset !== 0 || !episodes) return offset;
-  const counted = countedOffset(range, candidate);
-  if (counted !== undefined) return counted;
   if (range.low > episodes) return range.low - 1;
   // Numbers that start inside the entry's count but end past it, no more of them than it has, the
   // first aired when the entry began: its own episodes counted on from elsewhere, not its last few.
@@ -577,21 +581,7 @@ function rangeOffset(range: { low: number; high: number }, candidate: Candidate,
 function skipsAhead(range: { low: number; high: number }, candidate: Candidate): boolean {
   const place = candidate.place;
   if (!place || !Number.isFinite(place.absoluteOffset) || !Number.isFinite(place.seasonOffset)) return false;
-  return episodeRangeFit(range, candidate).offset === 0 && range.low - 1 !== place.absoluteOffset && countedOffset(range, candidate) === undefined;
-}
-
-/**
- * For numbers past the entry's own count, the episodes before it in its season or in the show
- * (whichever puts every one of them inside it): numbering that runs on, watched from mid-season.
- */
-function countedOffset(range: { low: number; high: number }, candidate: Candidate): number | undefined {
-  const episodes = candidate.details.num_episodes;
-  const place = candidate.place;
-  if (!episodes || !place || range.high <= episodes) return undefined;
-  for (const before of [place.seasonOffset, place.absoluteOffset]) {
-    if (Number.isFinite(before) && before > 0 && range.low - before >= 1 && range.high - before <= episodes) return before;
-  }
-  return undefined;
+  return episodeRangeFit(range, candidate).offset === 0 && range.low - 1 !== place.absoluteOffset;
 }
 
 /**

@@ -223,6 +223,14 @@ describe('episode numbers past the chosen entry', () => {
     }
   });
 
+  it('watched from mid-way through a second cour numbered on within its season, choose that cour and accept it', async () => {
+    // Season 2 is MAL's 7102 (1–12) and 7103 (13–24); 18–20 are 7103's episodes 6–8.
+    const result = await match({ seriesTitle: 'Reborn as a Puddle', seasonTitle: 'Reborn as a Puddle Season 2', seasonNumber: 2, episodeNumbers: numbers(18, 3), airDates: weekly('2021-08-10', 3) });
+    expect(result.malId).toBe(7103);
+    expect(result.segments).toEqual([{ malId: 7103, firstEpisode: 18, lastEpisode: null, episodeOffset: 12 }]);
+    expect(result.needsReview, result.explanation.text).toBe(false);
+  });
+
   it('move to the sequel only when it had started by the time they aired', async () => {
     // Numbered one past the chain's count (14… for a season that follows 12 episodes), aired when season 2 began.
     const early = await match({ seriesTitle: 'Sea of Stars', seasonTitle: 'Sea of Stars Season 2', seasonNumber: 2, episodeNumbers: numbers(14, 12), airDates: weekly('2018-01-12', 12) });
