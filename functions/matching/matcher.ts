@@ -279,8 +279,11 @@ function dayNumber(date: string | undefined): number {
 function requestForms(request: MatchRequest): RequestForms {
   const combined = combinedTitle(request.seriesTitle, request.seasonTitle);
   const sources = [combined, request.seasonTitle, request.seriesTitle].filter((t): t is string => typeof t === 'string' && t.trim().length > 0);
-  const full = [...new Set(sources.map((t) => normaliseTitle(stripVersionTags(t))).filter((t) => t.length > 0))];
-  const base = [...new Set(sources.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
+  // Compared without a MAL-style "(2021)" after the name, as the candidates' titles are: CR writes it
+  // where MAL does ("Shaman King (2021)"), and a series' year says nothing of its later seasons.
+  const untagged = sources.map((t) => withoutYearSuffix(stripVersionTags(t)));
+  const full = [...new Set(untagged.map((t) => normaliseTitle(t)).filter((t) => t.length > 0))];
+  const base = [...new Set(untagged.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
   const seriesWords = new Set(baseTitle(request.seriesTitle ?? '').split(' '));
   // Bare numbers are not words that name an entry: episode ranges ("(62-135)") and counts are read
   // by the episode and season signals.
@@ -609,6 +612,10 @@ function airDateSignal(forms: RequestForms, details: MalAnimeDetails): number {
   const fit = airDateFit(forms.firstAirDay, details);
   if (forms.airDatesBatch) return fit === 0 ? -0.5 : 0;
   return fit - 0.5;
+}
+
+function withoutYearSuffix(title: string): string {
+  return title.replace(/\s*\(\d{4}\)\s*$/, '').trim() || title;
 }
 
 function isMainLineType(type: MalMediaType | undefined): boolean {

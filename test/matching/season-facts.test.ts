@@ -60,8 +60,9 @@ const catalog: CatalogEntry[] = [
   { mal_id: 7202, title: 'Kagami no Kuni: Side Ura', title_english: 'Mirror Country Side B', type: 'ona', episodes: 6, year: 2022, start_date: '2022-03-01', status: 'Finished Airing' },
   // A long first run, then a new TVDB show for what MAL lists as its sequels: CR numbers on from it.
   ...show([{ id: 7401, title: 'Kinpika Gakuen', en: 'Golden Academy', episodes: 50, start: '2006-04-04', season: 1 }]),
-  // Its remake, years later.
+  // Its remake, years later, and the remake's short spin-off (no TVDB place, no episode count).
   ...show([{ id: 7405, title: 'Kinpika Gakuen (2019)', en: 'Golden Academy (2019)', episodes: 50, start: '2019-10-01', season: 1 }]),
+  { mal_id: 7406, title: 'Kinpika Gakuen (2019): Hoshuu Jikan', title_english: 'Golden Academy (2019): Extra Lessons', type: 'ona', year: 2020, start_date: '2020-02-20', status: 'Finished Airing' },
   ...show([
     { id: 7402, title: 'Kinpika Gakuen Returns', en: 'Golden Academy Returns', episodes: 12, start: '2011-04-04', season: 1 },
     { id: 7403, title: 'Kinpika Gakuen Returns: Encore', en: 'Golden Academy Returns: Encore', episodes: 13, start: '2012-10-04', season: 2 },
@@ -253,6 +254,15 @@ describe('air dates', () => {
     const broadcast = await match({ seriesTitle: 'Golden Academy', seasonTitle: 'Golden Academy', seasonNumber: 1, episodeNumbers, airDates: episodeNumbers.map((_, k) => new Date(Date.parse('2019-10-01') + k * 7 * 86_400_000).toISOString().slice(0, 10)) });
     expect(broadcast.malId).toBe(7405);
     expect(broadcast.needsReview).toBe(false);
+  });
+});
+
+describe('a year after the name', () => {
+  it('"(2019)" in CR\'s title is read as MAL writes it, not as a word a spin-off shares', async () => {
+    const episodeNumbers = Array.from({ length: 50 }, (_, k) => k + 1);
+    const airDates = episodeNumbers.map((_, k) => new Date(Date.parse('2020-03-01') + k * 7 * 86_400_000).toISOString().slice(0, 10));
+    const result = await match({ seriesTitle: 'Golden Academy (2019)', seasonTitle: 'Golden Academy (2019) (Portuguese Dub)', seasonNumber: 1, episodeNumbers, airDates });
+    expect(result.malId, result.explanation.text).toBe(7405);
   });
 });
 
