@@ -284,6 +284,9 @@ function requestForms(request: MatchRequest): RequestForms {
   const untagged = sources.map((t) => withoutYearSuffix(stripVersionTags(t)));
   const full = [...new Set(untagged.map((t) => normaliseTitle(t)).filter((t) => t.length > 0))];
   const base = [...new Set(untagged.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
+  // With its year the series title still names one of several namesake franchises (pre-ranking).
+  const franchiseFull = [...new Set(sources.map((t) => normaliseTitle(stripVersionTags(t))).filter((t) => t.length > 0))];
+  const franchiseBase = [...new Set(sources.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
   const seriesWords = new Set(baseTitle(request.seriesTitle ?? '').split(' '));
   // Bare numbers are not words that name an entry: episode ranges ("(62-135)") and counts are read
   // by the episode and season signals.
@@ -357,8 +360,9 @@ function requestForms(request: MatchRequest): RequestForms {
     // The season title adds words of its own: an entry's title is judged against the season's forms
     // only, so the bare series title cannot vouch for an entry that lacks those words. The series
     // title still names the franchise (pre-ranking, chain title).
-    const seriesFull = normaliseTitle(stripVersionTags(request.seriesTitle));
-    const seriesBase = baseTitle(request.seriesTitle);
+    const seriesUntagged = withoutYearSuffix(stripVersionTags(request.seriesTitle));
+    const seriesFull = normaliseTitle(seriesUntagged);
+    const seriesBase = baseTitle(seriesUntagged);
     const entryFull = full.filter((f) => f !== seriesFull);
     const entryBase = base.filter((b) => b !== seriesBase);
     if (entryFull.length > 0 && entryBase.length > 0) {
@@ -367,7 +371,8 @@ function requestForms(request: MatchRequest): RequestForms {
       forms.preparedFull = entryFull.map(prepareNormalised);
       forms.preparedBase = [...new Set(entryBase)].map(prepareNormalised);
       forms.words = [...new Set([...entryFull, ...entryBase])].map((form) => form.split(' ').filter((w) => w.length > 0));
-      forms.franchise = { ...forms, full, base, words, preparedFull: full.map(prepareNormalised), preparedBase: [...new Set(base)].map(prepareNormalised), plainTitle: new Map() };
+      const franchiseWords = [...new Set([...franchiseFull, ...franchiseBase])].map((form) => form.split(' ').filter((w) => w.length > 0));
+      forms.franchise = { ...forms, full: franchiseFull, base: franchiseBase, words: franchiseWords, preparedFull: franchiseFull.map(prepareNormalised), preparedBase: [...new Set(franchiseBase)].map(prepareNormalised), plainTitle: new Map() };
       forms.franchise.franchise = forms.franchise;
       forms.baseWithinFull = baseWithinFull(forms);
       forms.franchise.baseWithinFull = baseWithinFull(forms.franchise);
