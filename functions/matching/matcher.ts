@@ -946,8 +946,11 @@ export class Matcher {
     const rival = scored.find((c) => !sameFranchise(bestCandidate, modelCase.candidates[list.findIndex((l) => l.details.id === c.malId)]));
     const margin = rival ? best.utility! - rival.utility! : best.utility!;
     const confidence = Math.round(decision.confidence * 1000) / 1000;
-    const needsReview = confidence < this.options.autoAcceptThreshold;
     const chosen = list[list.findIndex((l) => l.details.id === best.malId)];
+    // CR aired it more than 10 days before MAL says the entry began (not a catalog upload): another
+    // entry, or a date one of them has wrong. Never written without the user, however sure the rest is.
+    const airedBefore = Number.isFinite(forms.firstAirDay) && !forms.airDatesBatch && airDateFit(forms.firstAirDay, chosen.details) === 0;
+    const needsReview = airedBefore || confidence < this.options.autoAcceptThreshold;
     const range = forms.episodeRange;
     // Numbers past the chosen entry (a CR season spanning cours, watched from the second cour on) begin
     // in the sequel holding the first of them, if one does and had started when they aired; otherwise
@@ -971,6 +974,7 @@ export class Matcher {
       `type ${best.signals.mediaType.toFixed(2)}, year ${best.signals.year.toFixed(2)}, episodes ${best.signals.episodes.toFixed(2)}`,
       rival ? `lead over other titles ${margin.toFixed(2)} (next: MAL ${rival.malId} "${rival.title}")` : 'no rival title',
       bestCandidate.laterSpread > 0 ? `franchise has later seasons up to ${Math.round(bestCandidate.laterSpread * 10)}+ years on` : '',
+      airedBefore ? 'CR aired it before the entry began' : '',
       `confidence ${confidence.toFixed(3)} → ${needsReview ? 'needs review' : 'auto-accepted'}`,
     ]
       .filter((part) => part.length > 0)

@@ -257,6 +257,20 @@ describe('air dates', () => {
   });
 });
 
+describe('air dates before the entry began', () => {
+  it('are never auto-accepted, however sure the rest is', async () => {
+    const request = { seriesTitle: 'Mirror Country', seasonTitle: 'Mirror Country Side A', seasonNumber: null, episodeNumbers: [1, 6] };
+    const sure = await match({ ...request, airDates: ['2022-03-01', '2022-04-05'] });
+    expect(sure.malId).toBe(7201);
+    expect(sure.needsReview).toBe(false);
+    // The same season dated a year before MAL's start of 7201 (2022-03-01).
+    const early = await match({ ...request, airDates: ['2021-03-01', '2021-04-05'] });
+    expect(early.malId).toBe(7201);
+    expect(early.needsReview, early.explanation.text).toBe(true);
+    expect(early.explanation.text).toContain('aired it before the entry began');
+  });
+});
+
 describe('a year after the name', () => {
   it('"(2019)" in CR\'s title is read as MAL writes it, not as a word a spin-off shares', async () => {
     const episodeNumbers = Array.from({ length: 50 }, (_, k) => k + 1);
