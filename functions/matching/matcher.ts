@@ -21,6 +21,7 @@ import {
   statedSeasonNumber,
   stripVersionTags,
   withoutDisambiguation,
+  withoutYearSuffix,
   withoutSeasonMarkers,
 } from './text';
 import type {
@@ -284,9 +285,6 @@ function requestForms(request: MatchRequest): RequestForms {
   const untagged = sources.map((t) => withoutYearSuffix(stripVersionTags(t)));
   const full = [...new Set(untagged.map((t) => normaliseTitle(t)).filter((t) => t.length > 0))];
   const base = [...new Set(untagged.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
-  // With its year the series title still names one of several namesake franchises (pre-ranking).
-  const franchiseFull = [...new Set(sources.map((t) => normaliseTitle(stripVersionTags(t))).filter((t) => t.length > 0))];
-  const franchiseBase = [...new Set(sources.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
   const seriesWords = new Set(baseTitle(request.seriesTitle ?? '').split(' '));
   // Bare numbers are not words that name an entry: episode ranges ("(62-135)") and counts are read
   // by the episode and season signals.
@@ -371,6 +369,9 @@ function requestForms(request: MatchRequest): RequestForms {
       forms.preparedFull = entryFull.map(prepareNormalised);
       forms.preparedBase = [...new Set(entryBase)].map(prepareNormalised);
       forms.words = [...new Set([...entryFull, ...entryBase])].map((form) => form.split(' ').filter((w) => w.length > 0));
+      // With its year the series title still names one of several namesake franchises (pre-ranking).
+      const franchiseFull = [...new Set(sources.map((t) => normaliseTitle(stripVersionTags(t))).filter((t) => t.length > 0))];
+      const franchiseBase = [...new Set(sources.map((t) => baseTitle(t)).filter((t) => t.length > 0))];
       const franchiseWords = [...new Set([...franchiseFull, ...franchiseBase])].map((form) => form.split(' ').filter((w) => w.length > 0));
       forms.franchise = { ...forms, full: franchiseFull, base: franchiseBase, words: franchiseWords, preparedFull: franchiseFull.map(prepareNormalised), preparedBase: [...new Set(franchiseBase)].map(prepareNormalised), plainTitle: new Map() };
       forms.franchise.franchise = forms.franchise;
@@ -617,10 +618,6 @@ function airDateSignal(forms: RequestForms, details: MalAnimeDetails): number {
   const fit = airDateFit(forms.firstAirDay, details);
   if (forms.airDatesBatch) return fit === 0 ? -0.5 : 0;
   return fit - 0.5;
-}
-
-function withoutYearSuffix(title: string): string {
-  return title.replace(/\s*\(\d{4}\)\s*$/, '').trim() || title;
 }
 
 function isMainLineType(type: MalMediaType | undefined): boolean {
@@ -956,12 +953,11 @@ export class Matcher {
     // in the sequel holding the first of them, if one does and had started when they aired; otherwise
     // they run on from outside the chain (CR counting on a show MAL splits) and stay on the chosen entry.
     const ahead = range !== null && skipsAhead(range, chosen) ? this.sequelHolding(best.malId, range.low, episodeRangeFit(range, chosen).offset, detailsById, forms.firstAirDay) : undefined;
-    const chosenDetails = detailsById.get(best.malId);
     const segments = range
       ? ahead
-        ? this.segmentsFor(ahead.entry, best.malId, range.low, range.high, ahead.covered, detailsById)
-        : this.segmentsFor(chosenDetails, best.malId, range.low, range.high, rangeOffset(range, chosen, forms.firstAirDay), detailsById)
-      : this.segmentsFor(chosenDetails, best.malId, 1, request.episodeCount ?? null, 0, detailsById);
+        ? this.segmentsFor(ahead.entry, range.low, range.high, ahead.covered, detailsById)
+        : this.segmentsFor(chosen.details, range.low, range.high, rangeOffset(range, chosen, forms.firstAirDay), detailsById)
+      : this.segmentsFor(chosen.details, 1, request.episodeCount ?? null, 0, detailsById);
     consistentScores(scored, confidence);
 
     const text = [
@@ -1166,12 +1162,12 @@ export class Matcher {
    * Segments from `first` (the entry holding CR episode `firstEpisode`, after `offset` earlier episodes):
    * one CR season may run across several MAL entries (split cours), so follow sequels until the episodes fit.
    */
-  private segmentsFor(first: MalAnimeDetails | undefined, malId: number, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>): MatchSegment[] {
+  private segmentsFor(first: MalAnimeDetails, firstEpisode: number, lastEpisode: number | null, offset: number, known: Map<number, MalAnimeDetails>): MatchSegment[] {
     let current = first;
     let covered = offset;
-    const segments: MatchSegment[] = [{ malId: current?.id ?? malId, firstEpisode, lastEpisode: null, episodeOffset: covered }];
+    const segments: MatchSegment[] = [{ malId: first.id, firstEpisode, lastEpisode: null, episodeOffset: covered }];
     if (!lastEpisode) return segments;
-    while (current?.num_episodes && covered + current.num_episodes < lastEpisode && segments.length < 4) {
+    while (current.num_episodes && covered + current.num_episodes < lastEpisode && segments.length < 4) {
       const sequel = mainLineSequel(current, known);
       if (!sequel) break;
       covered += current.num_episodes;

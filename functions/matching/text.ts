@@ -419,6 +419,12 @@ export function withoutDisambiguation(title: string): string {
   return title.replace(DISAMBIGUATION_SUFFIX, '').trim() || title;
 }
 
+/** Only a year among those suffixes ("Shaman King (2021)"): the one CR writes in its titles too. */
+export function withoutYearSuffix(title: string): string {
+  if (!title.includes(')')) return title;
+  return title.replace(/\s*\(\d{4}\)\s*$/, '').trim() || title;
+}
+
 /** Cuts a query to at most `max` characters at a word boundary where possible. */
 export function truncateAtWord(text: string, max: number): string {
   if (text.length <= max) return text;
