@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CrSeason } from '../history/types';
+import { CURRENT_MATCHER } from './revision';
 import type { MatchRequest, MatchSegment } from './types';
 
 /** The season facts both the history and the stored series can give. */
@@ -99,11 +100,13 @@ function digest(value: unknown): string {
 
 /**
  * Hash of every fact of the request the matcher reads (the season key aside: the key is stored beside
- * it). Requests with equal fingerprints get the same automatic match.
+ * it), and of the matcher that reads them (revision.ts). Requests with equal fingerprints get the same
+ * automatic match.
  */
-export function requestFingerprint(request: MatchRequest): string {
+export function requestFingerprint(request: MatchRequest, matcher: string = CURRENT_MATCHER): string {
   return digest([
     FINGERPRINT_VERSION,
+    matcher,
     request.seriesTitle,
     request.seasonTitle ?? '',
     request.seasonNumber ?? null,

@@ -1,6 +1,8 @@
 /** The canonical match request of a season, its fingerprints, and the expiry of automatic entries. */
 import { describe, expect, it } from 'vitest';
 import { identityFingerprint, matchRequestForFacts, requestFingerprint, segmentsInSeasonNumbers, type SeasonFacts } from '../../functions/matching/from-history';
+import { AUTO_ACCEPT_THRESHOLD, CHOICE_WEIGHTS, CONFIDENCE_WEIGHTS } from '../../functions/matching/model-weights';
+import { CURRENT_MATCHER, MATCHER_REVISION, matcherIdentity } from '../../functions/matching/revision';
 import { InMemoryMappingCache, automaticExpiry, isLive, type AutomaticEntry } from '../../functions/matching/cache';
 
 const facts = (over: Partial<SeasonFacts> = {}): SeasonFacts => ({
@@ -42,6 +44,21 @@ describe('the canonical match request', () => {
       facts({ episodes: [1, 2, 3].map((number) => ({ number, durationMs: 1_440_000, airDate: `2023-07-${String(5 + number).padStart(2, '0')}` })) }),
     ]) {
       expect(requestFingerprint(matchRequestForFacts(changed))).not.toBe(base);
+    }
+  });
+
+  it('changes with the matcher that decides: its revision, its weights or its threshold', () => {
+    const request = matchRequestForFacts(facts());
+    const parts = { revision: MATCHER_REVISION, choiceWeights: CHOICE_WEIGHTS, confidenceWeights: CONFIDENCE_WEIGHTS, autoAcceptThreshold: AUTO_ACCEPT_THRESHOLD };
+    expect(matcherIdentity(parts)).toBe(CURRENT_MATCHER);
+    expect(requestFingerprint(request, matcherIdentity(parts))).toBe(requestFingerprint(request));
+    for (const changed of [
+      { ...parts, revision: MATCHER_REVISION + 1 },
+      { ...parts, choiceWeights: [...CHOICE_WEIGHTS.slice(0, -1), CHOICE_WEIGHTS[CHOICE_WEIGHTS.length - 1] + 0.001] },
+      { ...parts, confidenceWeights: [0, ...CONFIDENCE_WEIGHTS.slice(1)] },
+      { ...parts, autoAcceptThreshold: AUTO_ACCEPT_THRESHOLD + 0.01 },
+    ]) {
+      expect(requestFingerprint(request, matcherIdentity(changed))).not.toBe(requestFingerprint(request));
     }
   });
 
