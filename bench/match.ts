@@ -1,7 +1,7 @@
 /**
  * Matcher benchmark: accuracy and throughput on labelled match cases against the offline catalog.
  *
- *   npm run bench:match [-- --input FILE | --built fit|holdout|all [--catalog-dates] [--mid-season]] [-- --catalog FILE] [-- --details N] [-- --errors]
+ *   npm run bench:match [-- --input FILE | --built fit|holdout|all [--catalog-dates] [--mid-season]] [-- --as-sent] [-- --catalog FILE] [-- --details N] [-- --errors]
  *
  * Reports top1 (chosen id ∈ expectedMalIds), season1 (chosen id == expectedFirstTv, over cases where
  * it is set), autoPrecision (share of auto-accepted results that are top-1 correct), coverage (share of
@@ -23,10 +23,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CatalogCandidateSource, loadCatalog } from '../functions/matching/catalog-source';
-import { matchCaseToRequest, parseMatchCase } from '../functions/matching/match-cases';
+import { matchRequestForFacts } from '../functions/matching/from-history';
+import { matchCaseToRequest, parseMatchCase, type MatchCase } from '../functions/matching/match-cases';
 import { clearMatchingMemos, Matcher } from '../functions/matching/matcher';
 import { buildQueries } from '../functions/matching/queries';
-import type { MatchResult } from '../functions/matching/types';
+import type { MatchRequest, MatchResult } from '../functions/matching/types';
 import { sequelFranchise } from './franchise';
 import { buildSeasonCases } from './season-cases';
 
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     'catalog-dates': { type: 'boolean', default: false },
     // Built cases with some seasons watched from part-way on (stress).
     'mid-season': { type: 'boolean', default: false },
+    // Each case as the sync sends it: through the history's season facts (from-history.ts).
+    'as-sent': { type: 'boolean', default: false },
   },
 });
 
@@ -60,7 +63,8 @@ process.stderr.write(`catalog: ${source.size} entries indexed in ${((performance
 
 if (args.built !== undefined && !['fit', 'holdout', 'all'].includes(args.built)) throw new Error(`--built: expected fit, holdout or all, got ${args.built}`);
 const inputName = args.built ? `built season cases (${[`${args.built} split`, args['catalog-dates'] ? 'catalog upload dates' : '', args['mid-season'] ? 'some watched from mid-season' : ''].filter(Boolean).join(', ')})` : args.input;
-if ((args['catalog-dates'] || args['mid-season']) && !args.built) throw new Error('--catalog-dates and --mid-season: only with --built');
+// The case files give no episodes or air dates (a history always does), and --as-sent drops their year.
+if ((args['catalog-dates'] || args['mid-season'] || args['as-sent']) && !args.built) throw new Error('--catalog-dates, --mid-season and --as-sent: only with --built');
 const lines = args.built
   ? buildSeasonCases(catalogEntries, { catalogUploads: args['catalog-dates'], midSeason: args['mid-season'] })
       .filter((c) => args.built === 'all' || c.split === args.built)
@@ -73,6 +77,29 @@ const cases = lines.flatMap((line, index) => {
   return [{ matchCase, labels }];
 });
 
+/**
+ * The request the matcher gets: the case as it states it, or with `--as-sent` as the sync would send
+ * that season (its episodes' numbers, duration and air dates through `matchRequestForFacts`: first and
+ * last numbers and dates only, no year or type unless a film).
+ */
+function requestFor(matchCase: MatchCase): MatchRequest {
+  const request = matchCaseToRequest(matchCase);
+  if (!args['as-sent']) return request;
+  const numbers = matchCase.episodeNumbers ?? [1];
+  return {
+    ...matchRequestForFacts({
+      seasonKey: matchCase.id,
+      seriesTitle: matchCase.seriesTitle,
+      seasonTitle: matchCase.seasonTitle ?? matchCase.seriesTitle,
+      seasonNumber: matchCase.seasonNumber ?? null,
+      isMovie: request.mediaType === 'movie',
+      numberingOffset: 0,
+      episodes: numbers.map((number, k) => ({ number, durationMs: matchCase.durationMs ?? null, airDate: matchCase.airDates?.[k] ?? matchCase.airDates?.[0] ?? null })),
+    }),
+    identifier: request.identifier,
+  };
+}
+
 // Timed twice over the same cases: first in this fresh process (`coldCasesPerCpuSecond`: V8 compiles the
 // matcher's code as it goes, ~0.8 CPU-s, most of a 199-case file), then, with the module memos emptied and
 // a new source and matcher (no search, title form or candidate carried over), once the code is compiled
@@ -83,7 +110,7 @@ async function timedPass(passSource: CatalogCandidateSource): Promise<{ results:
   const passResults: MatchResult[] = [];
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
-  for (const { matchCase } of cases) passResults.push(await matcher.match(matchCaseToRequest(matchCase)));
+  for (const { matchCase } of cases) passResults.push(await matcher.match(requestFor(matchCase)));
   const cpu = process.cpuUsage(cpuStarted);
   // Wall-clock throughput suffers when the machine is shared; CPU time shows the cost on one core.
   return { results: passResults, seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
